@@ -1,0 +1,63 @@
+// Face detection and 68-point landmarks (dlib HOG detector + shape predictor).
+//
+//   facemix::FaceDetector detector;                 // loads the landmark model once
+//   auto faces = detector.detect(image);            // sorted, largest first
+//   const auto& f = facemix::select_face(faces, 0, "photo.jpg");
+//
+// A FaceDetector holds read-only model data; detect() is const. Use one
+// detector per thread (dlib's detectors keep scratch buffers).
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace facemix {
+
+// 68 landmarks in the iBUG 300-W order dlib uses (0-16 jaw, 17-26 brows,
+// 27-35 nose, 36-41 left eye (image left), 42-47 right eye, 48-67 mouth),
+// in pixel coordinates of the image they were found in.
+using Landmarks = std::array<cv::Point2d, 68>;
+
+struct Face {
+  cv::Rect2d box;      // detector box, image pixels
+  double score = 0.0;  // detector confidence
+  Landmarks landmarks;
+};
+
+// Where the landmark model is looked for, in order: `override_path` (the
+// --landmarks-model option) when non-empty, $FACEMIX_LANDMARKS, then
+// /usr/share/dlib/shape_predictor_68_face_landmarks.dat (Debian libdlib-data).
+// Throws ModelError naming the package when none exists.
+std::string resolve_landmarks_model(const std::string& override_path = "");
+
+class FaceDetector {
+ public:
+  // requires: landmarks_model is a dlib 68-point shape predictor file
+  //           (resolved through resolve_landmarks_model when empty).
+  // throws:   ModelError when the file is missing or not a shape predictor.
+  explicit FaceDetector(const std::string& landmarks_model = "");
+  ~FaceDetector();
+  FaceDetector(FaceDetector&&) noexcept;
+  FaceDetector& operator=(FaceDetector&&) noexcept;
+
+  // requires: image is CV_8UC3 BGR (as returned by read_image).
+  // ensures:  every frontal face found, largest box area first (ties: left to
+  //           right). Small images are upsampled for the detector so that
+  //           faces down to ~40 px wide are found; coordinates always refer to
+  //           `image`.
+  std::vector<Face> detect(const cv::Mat& image) const;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// Picks face `index` (0 = largest, the order detect() returns) and logs how
+// many were found. throws NoFaceError naming `source` when there is none or
+// index is out of range.
+const Face& select_face(const std::vector<Face>& faces, int index, const std::string& source);
+
+}  // namespace facemix

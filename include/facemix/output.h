@@ -1,0 +1,41 @@
+// Output files: the overwrite policy and atomic writes.
+//
+// Every file facemix produces is written to a temporary file in the target
+// directory and renamed over the target only when complete, so a reader never
+// sees a partial output and a failure or Ctrl-C leaves nothing behind.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace facemix {
+
+// What to do when an output already exists (-y / -n / neither).
+enum class Overwrite {
+  kRefuse,  // default: error (IoError) naming the file
+  kYes,     // -y: replace it
+  kNever,   // -n: keep it and skip producing it (not an error)
+};
+
+// Decides whether `output` may be written, before any expensive work.
+// requires: output is not empty.
+// ensures:  returns true when the caller should produce the file; false when it
+//           exists and policy is kNever. Throws IoError when the output is one of
+//           `inputs` (same file, by path or inode; never allowed, even with -y),
+//           is a directory, exists under kRefuse, or its directory does not exist.
+bool prepare_output(const std::string& output, const std::vector<std::string>& inputs,
+                    Overwrite policy);
+
+// Writes `output` atomically: `writer` is called with a temporary path in the
+// same directory and must create that file completely; on success it is
+// renamed to `output`, on any exception it is removed and the exception
+// propagates. The temporary name keeps the output's extension (codecs pick the
+// format from it).
+void write_file_atomic(const std::string& output,
+                       const std::function<void(const std::string& tmp_path)>& writer);
+
+// Convenience: atomic write of a byte buffer.
+void write_bytes_atomic(const std::string& output, const std::string& bytes);
+
+}  // namespace facemix

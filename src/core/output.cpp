@@ -1,0 +1,95 @@
+#include "facemix/output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "facemix/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace facemix {
+namespace {
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+std::string temp_name_for(const fs::path& output) {
+  // Hidden, unique, same directory (so rename is atomic), same extension.
+  static thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                          static_cast<uint64_t>(::getpid())};
+  char tag[17];
+  std::snprintf(tag, sizeof tag, "%016llx", static_cast<unsigned long long>(rng()));
+  fs::path dir = output.parent_path();
+  return (dir / ("." + output.stem().string() + ".facemix-" + tag + ".tmp" +
+                 output.extension().string()))
+      .string();
+}
+
+void fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+bool prepare_output(const std::string& output, const std::vector<std::string>& inputs,
+                    Overwrite policy) {
+  const fs::path out(output);
+  for (const auto& in : inputs)
+    if (same_file(out, fs::path(in)))
+      throw IoError(output + ": output would overwrite an input file");
+  std::error_code ec;
+  fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw IoError(output + ": output directory " + dir.string() + " does not exist");
+  if (fs::is_directory(out, ec)) throw IoError(output + ": output is a directory");
+  if (fs::exists(out, ec)) {
+    switch (policy) {
+      case Overwrite::kYes: return true;
+      case Overwrite::kNever: return false;
+      case Overwrite::kRefuse:
+        throw IoError(output + ": output exists (use -y to overwrite, -n to skip)");
+    }
+  }
+  return true;
+}
+
+void write_file_atomic(const std::string& output,
+                       const std::function<void(const std::string&)>& writer) {
+  const std::string tmp = temp_name_for(fs::path(output));
+  try {
+    writer(tmp);
+    std::error_code ec;
+    if (!fs::is_regular_file(tmp, ec))
+      throw IoError(output + ": writer produced no file");
+    fsync_path(tmp);
+    fs::rename(tmp, output, ec);
+    if (ec) throw IoError(output + ": cannot write: " + ec.message());
+  } catch (...) {
+    std::error_code ignore;
+    fs::remove(tmp, ignore);
+    throw;
+  }
+}
+
+void write_bytes_atomic(const std::string& output, const std::string& bytes) {
+  write_file_atomic(output, [&](const std::string& tmp) {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw IoError(output + ": cannot create file in its directory");
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f) throw IoError(output + ": write failed (disk full?)");
+  });
+}
+
+}  // namespace facemix
