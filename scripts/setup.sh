@@ -29,6 +29,10 @@ packages=(
   libopencv-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
+  libgif-dev           # animated GIF output of morph sequences
+  zlib1g-dev           # .npz latent archives (CRC-32, deflate)
+  libjpeg-dev libpng-dev  # image decoding in src/io (also pulled in by OpenCV/dlib)
+  python3-pil          # Pillow reference for the FFHQ alignment parity test
   imagemagick          # independent image decoder used by tests (GIF check)
 )
 

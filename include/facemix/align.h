@@ -35,6 +35,17 @@ struct AlignmentPlan {
   int output_size = 1024;
   int transform_size = 4096;
 
+  // Added detail (what the steps above produce), for reports and tests.
+  cv::Size image_size;             // the original image
+  cv::Vec2d shrink_scale{1, 1};    // original pixels per shrunk pixel: (w / shrunk w, h / shrunk h)
+  double work_qsize = 0;           // qsize after the shrink
+  bool padded = false;             // whether the reflect/blur/median padding ran
+  double blur_sigma = 0;           // its Gaussian sigma (work_qsize * 0.02)
+  cv::Size work_size;              // image size after shrink, crop and pad
+  // The quad in work-image coordinates (pixel centres at integers); the
+  // transform samples it with PIL's convention, i.e. at work_quad + 0.5.
+  std::array<cv::Point2d, 4> work_quad;
+
   // Exact affine maps between aligned-image and original-image pixel
   // coordinates, both in the detector's convention (pixel centres at integer
   // coordinates), composed through shrink, crop, pad and the quad transform.
@@ -45,7 +56,12 @@ struct AlignmentPlan {
   cv::Point2d to_aligned(cv::Point2d original) const;
 };
 
-// requires: image_size non-empty; options.output_size in [16, 4096].
+// requires: image_size non-empty; options.output_size in [16, 4096];
+//           options.transform_size 0 or in [output_size, 16384].
+// ensures:  every number of the FFHQ procedure (quad, shrink, crop, pad) for
+//           these landmarks, and the exact maps between the two images.
+// throws:   UsageError for options out of range; Error when the landmarks put
+//           the crop entirely outside the image.
 AlignmentPlan plan_ffhq_alignment(const Landmarks& landmarks, cv::Size image_size,
                                   const AlignOptions& options = {});
 
@@ -58,7 +74,31 @@ struct AlignedFace {
 // Runs the plan on the image (shrink, crop, pad with reflect + blur + median
 // blending, quad transform at transform_size, antialiased resize).
 // requires: image is CV_8UC3 BGR.
+// ensures:  result.image is output_size x output_size CV_8UC3; equal inputs
+//           give equal bytes (multi-threaded, but every pixel is computed the
+//           same way regardless of the thread count).
+// throws:   as plan_ffhq_alignment; Interrupted when a stop was requested.
+// Memory: about 3 x transform_size x output_size bytes for the supersampled
+// stage (48 MiB at 1024), plus the padded work image in float when padding runs.
 AlignedFace align_face(const cv::Mat& image, const Landmarks& landmarks,
                        const AlignOptions& options = {});
+
+// ---- PIL-equivalent building blocks (also used by other stages) ----------
+
+// Pillow's Image.resize(size, LANCZOS) (= ANTIALIAS) for 8-bit images:
+// separable Lanczos-3 whose support widens by the downscale factor, fixed-point
+// coefficients, horizontal pass first, each pass rounded to 8 bits.
+// requires: image is CV_8UC1/2/3/4, non-empty; size non-empty.
+// ensures:  bit-identical to Pillow 9.x for the same pixels.
+cv::Mat resize_antialias(const cv::Mat& image, cv::Size size);
+
+// Pillow's Image.transform((size, size), QUAD, quad_pil, BILINEAR): output
+// pixel centre (u + 0.5, v + 0.5) maps bilinearly onto the quad whose corners
+// are given in PIL's convention (pixel centres at +0.5) in the order top-left,
+// bottom-left, bottom-right, top-right; samples outside the image are black.
+// requires: image is CV_8UC3, non-empty; size > 0.
+// ensures:  bit-identical to Pillow 9.x.
+cv::Mat transform_quad_bilinear(const cv::Mat& image, int size,
+                                const std::array<cv::Point2d, 4>& quad_pil);
 
 }  // namespace facemix

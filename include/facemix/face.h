@@ -48,6 +48,15 @@ class FaceDetector {
   //           right). Small images are upsampled for the detector so that
   //           faces down to ~40 px wide are found; coordinates always refer to
   //           `image`.
+  //           Details: the HOG scan runs on the image scaled to about 2
+  //           megapixels: 2x for images up to 0.5 MP, 1x up to 2 MP, scaled
+  //           down above that (faces then need to be ~80 px at that scale);
+  //           when nothing is found the scan is repeated at twice the scale
+  //           while that stays under 4.5 MP. Landmarks are always fitted on
+  //           the full-resolution image. A detection scoring below 0.3 and
+  //           below half the best score is dropped (dlib's HOG detector fires
+  //           weakly on clothing next to a face), unless it is the best one.
+  // throws:   Error when the image is not CV_8UC3.
   std::vector<Face> detect(const cv::Mat& image) const;
 
  private:

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include <opencv2/core/utility.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -39,7 +40,13 @@ void setup_logging(const facemix::cli::GlobalOptions& g) {
 }
 
 void apply_threads(int threads) {
-  if (threads <= 0) return;
+  if (threads <= 0) {
+    // "0 = all cores": Torch's own default can be lower (one thread on some
+    // VMs, where it counts physical cores from CPUID), OpenCV's is all cores.
+    const unsigned cores = std::thread::hardware_concurrency();
+    if (cores > 0) at::set_num_threads(static_cast<int>(cores));
+    return;
+  }
   at::set_num_threads(threads);
   cv::setNumThreads(threads);
 }
@@ -65,6 +72,8 @@ int main(int argc, char** argv) {
       "5 model error, 130 interrupted.");
   app.get_formatter()->column_width(34);
   app.option_defaults()->always_capture_default();
+  // Global options may also follow the command: `facemix align x.jpg -o y.png -y`.
+  app.fallthrough();
 
   GlobalOptions g;
   bool show_version = false, yes = false, never = false;

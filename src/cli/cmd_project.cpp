@@ -1,0 +1,177 @@
+// facemix project: find each photo's latent in the generator's space and save
+// it (DIR/<name>.npz + DIR/<name>.json) with its reconstruction
+// (DIR/<name>_projected.png). All inputs are projected together in one batch.
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "facemix/align.h"
+#include "facemix/errors.h"
+#include "facemix/face.h"
+#include "facemix/gan_blend.h"
+#include "facemix/image_io.h"
+#include "facemix/latent_store.h"
+#include "facemix/model_file.h"
+#include "facemix/progress.h"
+#include "facemix/projector.h"
+#include "facemix/sha256.h"
+#include "progress_bar.h"
+#include "projection_options.h"
+
+namespace fs = std::filesystem;
+
+namespace facemix::cli {
+namespace {
+
+struct ProjectArgs {
+  std::vector<std::string> inputs;
+  std::string out_dir, model, device = "cpu", landmarks_model;
+  int face = 0;
+  bool aligned = false;
+  ProjectionArgs projection;
+};
+
+struct Job {
+  std::string input, latent, image;  // output paths; "" = skipped (-n)
+  cv::Mat face;                      // aligned at the model's resolution
+};
+
+int run_project(const ProjectArgs& a, const GlobalOptions& g) {
+  if (a.inputs.empty()) throw UsageError("project: give one or more input images");
+  if (a.out_dir.empty()) throw UsageError("project: --out-dir DIR is required");
+  if (!fs::is_directory(a.out_dir)) throw IoError(a.out_dir + ": --out-dir directory does not exist");
+  const std::string model_path = find_model(a.model);
+  std::vector<std::string> protected_inputs = a.inputs;
+  protected_inputs.push_back(model_path);
+
+  // Outputs first: every name decided and checked before any work.
+  std::vector<Job> jobs;
+  std::map<std::string, std::string> seen;
+  for (const auto& in : a.inputs) {
+    Job j;
+    j.input = in;
+    j.latent = derived_output_path(in, a.out_dir, "", ".npz");
+    j.image = derived_output_path(in, a.out_dir, "_projected", ".png");
+    auto [it, fresh] = seen.emplace(j.latent, in);
+    if (!fresh) throw UsageError(in + " and " + it->second + " would both be saved as " + j.latent);
+    const bool want_latent = prepare_output(j.latent, protected_inputs, g.overwrite) &&
+                             prepare_output(latent_sidecar_path(j.latent), protected_inputs, g.overwrite);
+    const bool want_image = prepare_output(j.image, protected_inputs, g.overwrite);
+    if (!want_latent && !want_image) {
+      spdlog::info("{}: outputs exist, skipped (-n)", in);
+      continue;
+    }
+    if (!want_latent) j.latent.clear();
+    if (!want_image) j.image.clear();
+    jobs.push_back(j);
+  }
+  if (jobs.empty()) return kExitOk;
+
+  const Generator gen = load_generator(model_path, parse_device(a.device));
+  const int R = gen->config().img_resolution;
+  if (gen->config().img_channels != 3) throw ModelError(model_path + ": projection needs a 3-channel generator");
+  const ProjectorOptions options = to_projector_options(a.projection, R);
+
+  // Faces: a failing input is reported and skipped; the exit code is the first failure's.
+  int exit_code = kExitOk;
+  {
+    std::unique_ptr<FaceDetector> detector;
+    if (!a.aligned) detector = std::make_unique<FaceDetector>(a.landmarks_model);
+    std::vector<Job> ok;
+    for (auto& j : jobs) {
+      check_interrupt();
+      try {
+        const cv::Mat photo = read_image(j.input);
+        if (a.aligned) {
+          if (photo.rows != photo.cols) throw UsageError(j.input + ": --aligned input is not square");
+          j.face = photo;
+        } else {
+          const Face& f = select_face(detector->detect(photo), a.face, j.input);
+          j.face = align_face(photo, f.landmarks, AlignOptions{R}).image;
+        }
+        ok.push_back(j);
+      } catch (const Interrupted&) {
+        throw;
+      } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+        if (exit_code == kExitOk) exit_code = e.exit_code();
+      }
+    }
+    jobs = ok;
+  }
+  if (jobs.empty()) return exit_code;
+
+  std::vector<cv::Mat> faces;
+  for (const auto& j : jobs) faces.push_back(j.face);
+  const torch::Tensor targets = faces_to_targets(faces, R).to(gen->w_avg().device());
+  spdlog::info("projecting {} face(s) into {} ({} space, schedule {}, {} loss)", jobs.size(), model_path,
+               to_string(options.space), to_string(options.schedule),
+               options.perceptual_model.empty() ? "pixel" : "perceptual");
+  ProjectionResult result;
+  {
+    ProgressBar bar(g.progress_bar());
+    result = project(gen, targets, options, bar.callback());
+  }
+
+  LatentRecord rec;
+  rec.model = fs::path(model_path).filename().string();
+  rec.model_sha256 = sha256_file_hex(model_path);
+  rec.num_ws = gen->num_ws();
+  rec.w_dim = gen->config().w_dim;
+  rec.face = a.face;
+  rec.projection_json = to_json(options, R);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    check_interrupt();
+    const torch::Tensor w = result.ws.narrow(0, static_cast<int64_t>(i), 1).cpu();
+    if (!jobs[i].latent.empty()) {
+      rec.image = fs::path(jobs[i].input).filename().string();
+      rec.image_sha256 = sha256_file_hex(jobs[i].input);
+      save_latent(jobs[i].latent, w, rec);
+      std::cout << jobs[i].latent << std::endl;
+    }
+    if (!jobs[i].image.empty()) {
+      write_image(jobs[i].image, render_face(gen, w, R));
+      std::cout << jobs[i].image << std::endl;
+    }
+  }
+  return exit_code;
+}
+
+Runner add_project_command(CLI::App& app, const GlobalOptions& g) {
+  auto a = std::make_shared<ProjectArgs>();
+  CLI::App* cmd = app.add_subcommand("project", "Find each face's latent in a StyleGAN2 generator (GAN inversion)");
+  cmd->footer(
+      "Writes DIR/<name>.npz (key w: float32 [1, num_ws, w_dim]), DIR/<name>.json (image and model\n"
+      "hashes, projection settings) and DIR/<name>_projected.png (the reconstruction). The .npz files\n"
+      "can be blended later without projecting again: facemix a.npz b.npz -o blend.png --engine gan.\n"
+      "Example: facemix project a.jpg b.jpg --out-dir latents/ --space wplus");
+  const char* io = "Input/output";
+  cmd->add_option("images", a->inputs, "Input photos (or aligned crops with --aligned)")->required()->group(io);
+  cmd->add_option("--out-dir", a->out_dir, "Existing directory for the latents and reconstructions")
+      ->required()
+      ->group(io);
+  cmd->add_option("--face", a->face, "Which face of each photo: 0 = largest, 1 = next, ...")
+      ->check(CLI::NonNegativeNumber)
+      ->group(io);
+  cmd->add_flag("--aligned", a->aligned, "Inputs are FFHQ-aligned square crops already: no detection")->group(io);
+  cmd->add_option("--landmarks-model", a->landmarks_model, "dlib 68-point shape predictor (see facemix --help)")
+      ->group(io);
+  const char* model = "Model";
+  cmd->add_option("--model", a->model, "StyleGAN2 model (default: $FACEMIX_MODEL, then the models directories)")
+      ->group(model);
+  cmd->add_option("--device", a->device, "cpu or cuda[:N] (needs a CUDA LibTorch)")->group(model);
+  add_projection_options(*cmd, a->projection, "Projection", "Optimiser (NVIDIA's defaults)");
+  cmd->add_option("--seed", a->projection.seed, "Random seed (noise maps, w noise)")->group("Projection");
+  return [a, &g] { return run_project(*a, g); };
+}
+
+const CommandRegistration reg{"project", 25, &add_project_command};
+
+}  // namespace
+}  // namespace facemix::cli
