@@ -125,7 +125,8 @@ void blend_two(const Args& a, const Generator& g, Clock::time_point total) {
   std::vector<AlignedFace> aligned;
   for (const auto& p : a.photos) {
     photos.push_back(read_image(p));
-    const Face& f = select_face(detector.detect(photos.back()), 0, p);
+    const std::vector<Face> found = detector.detect(photos.back());  // select_face refers into it
+    const Face& f = select_face(found, 0, p);
     aligned.push_back(align_face(photos.back(), f.landmarks, AlignOptions{a.resolution}));
     faces.push_back(aligned.back().image);
   }

@@ -34,6 +34,8 @@ packages=(
   libjpeg-dev libpng-dev  # image decoding in src/io (also pulled in by OpenCV/dlib)
   python3-pil          # Pillow reference for the FFHQ alignment parity test
   imagemagick          # independent image decoder used by tests (GIF check)
+  python3-numpy        # scripts/make_bad_inputs.py (bad-input corpus for tests/badinput)
+  clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, FACEMIX_FUZZ=ON) only
 )
 
 if [ "$install_packages" = 1 ]; then

@@ -61,7 +61,8 @@ struct AlignmentPlan {
 // ensures:  every number of the FFHQ procedure (quad, shrink, crop, pad) for
 //           these landmarks, and the exact maps between the two images.
 // throws:   UsageError for options out of range; Error when the landmarks put
-//           the crop entirely outside the image.
+//           the crop entirely outside the image or are degenerate (eyes and
+//           mouth coincide).
 AlignmentPlan plan_ffhq_alignment(const Landmarks& landmarks, cv::Size image_size,
                                   const AlignOptions& options = {});
 

@@ -79,11 +79,12 @@ std::string to_string(NoiseMode mode);
 // How the modulated 3x3 convolutions are evaluated. All are NVIDIA's maths and
 // agree within ~1e-5 on images; they differ in speed and memory.
 enum class ModConvPath {
-  kAuto,     // kFused
-  kFused,    // the fast path: kGrouped's maths with the up-sampling conv as sub-pixel
-             // convs + a direct FIR and fused elementwise kernels; under autograd a
-             // custom backward that never differentiates the frozen weights (one
-             // data-gradient conv per layer) and keeps few activations
+  kAuto,     // kFused on the CPU, kGrouped on other devices
+  kFused,    // the fast path (CPU float32 + oneDNN): channels-last activations, each
+             // sample convolved with its own modulated kernels, the up-sampling conv as
+             // four sub-pixel convs + a direct FIR, fused elementwise kernels; under
+             // autograd a custom backward that never differentiates the frozen weights
+             // (one data-gradient conv per layer) and keeps few activations
   kGrouped,  // reference: per-sample modulated weights, batch folded into conv groups
              // (NVIDIA's fused path), plain LibTorch ops end to end
   kScaled,   // reference: activations scaled by styles before and demodulation after a

@@ -27,6 +27,13 @@ enum class Overwrite {
 bool prepare_output(const std::string& output, const std::vector<std::string>& inputs,
                     Overwrite policy);
 
+// Makes sure an output directory named by an option (--out-dir, --keep-aligned,
+// --save-latents, ...) exists, creating it and its parents like `mkdir -p`.
+// `-o FILE` is different: its directory must already exist (prepare_output).
+// ensures: `dir` is a directory. Throws IoError naming `option` and `dir` when it
+//          exists as something else or cannot be created.
+void ensure_output_directory(const std::string& dir, const std::string& option);
+
 // Writes `output` atomically: `writer` is called with a temporary path in the
 // same directory and must create that file completely; on success it is
 // renamed to `output`, on any exception it is removed and the exception

@@ -27,7 +27,8 @@
 // All images are projected together as one batch; every image's loss and
 // update is independent of the others (the loss is a sum over the batch and
 // Adam works element-wise). Deterministic for a given seed, build and thread
-// count: all randomness comes from one torch generator seeded with `seed`.
+// count: all randomness comes from one torch generator per image, seeded from
+// `seed` (see ProjectorOptions::image_seeds).
 #pragma once
 
 #include <cstdint>
@@ -91,7 +92,17 @@ struct ProjectorOptions {
   double pixel_loss_weight = 3e4;
   int loss_resolution = 256;            // larger images are area-downsampled to this
   uint64_t seed = 0;
+  // Per-image seeds. Empty: image i draws from image_projection_seed(seed,
+  // to_string(i)). Otherwise one per target: image i's random start and w
+  // noise come only from image_seeds[i], so its result does not depend on the
+  // other images in the batch (callers pass image_projection_seed(seed,
+  // image_sha256) to make a latent a function of the photo, not its position).
+  std::vector<uint64_t> image_seeds;
 };
+
+// A well-mixed seed for one image's random stream from the run's seed and a
+// key naming the image (its content hash, or its index).
+uint64_t image_projection_seed(uint64_t seed, const std::string& image_key);
 
 // ensures: the options as one JSON object (space, schedule, loss, every
 //          number), for the sidecar of saved latents.

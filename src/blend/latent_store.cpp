@@ -43,7 +43,10 @@ std::string sidecar_model_hash(const std::string& latent_path) {
   } catch (const nlohmann::json::exception&) {
     throw ModelError(side + ": the latent's sidecar is not valid JSON");
   }
-  if (!j.is_object() || j.value("format", "") != kSidecarFormat || !j.contains("model_sha256") ||
+  // j.value() throws on a non-string "format": test the type first.
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (!j.is_object() || format == j.end() || !format->is_string() || *format != kSidecarFormat ||
+      !j.contains("model_sha256") ||
       !j["model_sha256"].is_string())
     throw ModelError(side + ": not a facemix latent sidecar (format facemix-latent with model_sha256)");
   return j["model_sha256"].get<std::string>();

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "facemix/output.h"
 #include "facemix/align.h"
 #include "facemix/errors.h"
 #include "facemix/face.h"
@@ -71,8 +72,7 @@ Outputs plan_outputs(const GanBlendJob& job, const GanBlendArgs& args, const std
                      const std::vector<std::string>& protected_inputs, Overwrite policy) {
   const size_t n = job.inputs.size();
   Outputs o{std::vector<std::string>(n), std::vector<std::string>(n)};
-  if (!args.save_latents.empty() && !fs::is_directory(args.save_latents))
-    throw IoError(args.save_latents + ": --save-latents directory does not exist");
+  if (!args.save_latents.empty()) ensure_output_directory(args.save_latents, "--save-latents");
   std::map<std::string, std::string> seen;
   auto claim = [&](const std::string& path, const std::string& input) {
     auto [it, fresh] = seen.emplace(path, input);
@@ -163,7 +163,8 @@ int run_gan_blend(const GanBlendJob& job, const GanBlendArgs& args, const Global
     if (!is_photo[i]) continue;
     check_interrupt();
     const cv::Mat photo = read_image(job.inputs[i]);
-    const Face& face = select_face(detector->detect(photo), job.face, job.inputs[i]);
+    const std::vector<Face> found = detector->detect(photo);  // select_face returns a reference into it
+    const Face& face = select_face(found, job.face, job.inputs[i]);
     check_interrupt();
     aligned[i] = align_face(photo, face.landmarks, AlignOptions{R});
     if (static_cast<int>(i) == job.paste_target) target_photo = photo, target_photo_landmarks = face.landmarks;
@@ -187,7 +188,11 @@ int run_gan_blend(const GanBlendJob& job, const GanBlendArgs& args, const Global
                  to_string(options.space), to_string(options.schedule),
                  options.perceptual_model.empty() ? "pixel" : "perceptual");
     const torch::Tensor targets = faces_to_targets(faces, R).to(gen->w_avg().device());
-    const ProjectionResult result = project(gen, targets, options, progress);
+    ProjectorOptions seeded = options;  // each photo's own random stream: same photo, same latent
+    for (size_t i : photo_index)
+      seeded.image_seeds.push_back(
+          image_projection_seed(options.seed, sha256_file_hex(job.inputs[i]) + "#" + std::to_string(job.face)));
+    const ProjectionResult result = project(gen, targets, seeded, progress);
     for (size_t k = 0; k < photo_index.size(); ++k)
       ws[photo_index[k]] = result.ws.narrow(0, static_cast<int64_t>(k), 1).cpu();
   }

@@ -89,6 +89,7 @@ std::vector<std::string> plan_outputs(const AlignArgs& a) {
     return outputs;
   }
   if (a.out_dir.empty()) throw UsageError("align: give -o OUT (one input) or --out-dir DIR");
+  ensure_output_directory(a.out_dir, "--out-dir");
   std::map<std::string, std::string> seen;  // output -> input
   for (const auto& in : a.inputs) {
     const std::string out = derived_output_path(in, a.out_dir, "_aligned", "." + a.format);

@@ -14,6 +14,7 @@
 
 #include "blend_gan.h"
 #include "commands.h"
+#include "facemix/output.h"
 #include "facemix/align.h"
 #include "facemix/errors.h"
 #include "facemix/face.h"
@@ -124,8 +125,7 @@ BlendPlan plan_blend(const BlendArgs& a, const GlobalOptions& g, bool& skip) {
   if (a.paste_into != 0 || a.paste_back) p.paste_target = a.paste_into != 0 ? a.paste_into - 1 : 0;
 
   if (!a.keep_aligned.empty()) {
-    if (!fs::is_directory(a.keep_aligned))
-      throw IoError(a.keep_aligned + ": --keep-aligned directory does not exist");
+    ensure_output_directory(a.keep_aligned, "--keep-aligned");
     std::map<std::string, std::string> seen;
     for (const auto& in : a.inputs) {
       if (is_latent_path(in)) {  // no photo, no crop
@@ -279,7 +279,8 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
       ->check(CLI::NonNegativeNumber)
       ->group(io);
   app.add_option("--keep-aligned", a->keep_aligned,
-                 "Also save each input's aligned crop as DIR/<name>_aligned.png")
+                 "Also save each input's aligned crop as DIR/<name>_aligned.png (GAN engine: and its "
+                 "reconstruction, DIR/<name>_projected.png)")
       ->group(io);
   app.add_option("--landmarks-model", a->landmarks_model,
                  "dlib 68-point shape predictor (default: $FACEMIX_LANDMARKS, then "

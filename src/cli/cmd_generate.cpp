@@ -16,6 +16,7 @@
 #include "facemix/latents.h"
 #include "facemix/model_file.h"
 #include "facemix/progress.h"
+#include "memory_guard.h"
 
 namespace fs = std::filesystem;
 
@@ -133,6 +134,14 @@ int run_generate(const GenerateOptions& o, const GlobalOptions& g) {
   if (any_image && c.img_channels != 3)
     throw ModelError(model_path + ": images need a 3-channel generator (this one has " +
                      std::to_string(c.img_channels) + "); use --raw");
+  if (want_raw) {  // every image is kept for the .npy (and once more by the final cat)
+    const double bytes = 2.0 * static_cast<double>(jobs.size()) * c.img_channels * c.img_resolution *
+                         c.img_resolution * sizeof(float);
+    check_memory_estimate(bytes,
+                          "generate --raw of " + std::to_string(jobs.size()) + " images at " +
+                              std::to_string(c.img_resolution) + "x" + std::to_string(c.img_resolution),
+                          "render fewer seeds per run, or drop --raw");
+  }
   if (!o.out_dir.empty() && any_image) fs::create_directories(o.out_dir);
 
   torch::InferenceMode inference;

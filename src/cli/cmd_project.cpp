@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "facemix/output.h"
 #include "facemix/align.h"
 #include "facemix/errors.h"
 #include "facemix/face.h"
@@ -21,6 +22,7 @@
 #include "facemix/progress.h"
 #include "facemix/projector.h"
 #include "facemix/sha256.h"
+#include "memory_guard.h"
 #include "progress_bar.h"
 #include "projection_options.h"
 
@@ -45,7 +47,7 @@ struct Job {
 int run_project(const ProjectArgs& a, const GlobalOptions& g) {
   if (a.inputs.empty()) throw UsageError("project: give one or more input images");
   if (a.out_dir.empty()) throw UsageError("project: --out-dir DIR is required");
-  if (!fs::is_directory(a.out_dir)) throw IoError(a.out_dir + ": --out-dir directory does not exist");
+  ensure_output_directory(a.out_dir, "--out-dir");
   const std::string model_path = find_model(a.model);
   std::vector<std::string> protected_inputs = a.inputs;
   protected_inputs.push_back(model_path);
@@ -77,6 +79,11 @@ int run_project(const ProjectArgs& a, const GlobalOptions& g) {
   const int R = gen->config().img_resolution;
   if (gen->config().img_channels != 3) throw ModelError(model_path + ": projection needs a 3-channel generator");
   const ProjectorOptions options = to_projector_options(a.projection, R);
+  // All inputs are projected in one batch: refuse a batch that cannot fit before reading any photo.
+  check_memory_estimate(static_cast<double>(jobs.size()) * projection_bytes_per_image(gen->config()),
+                        "projecting " + std::to_string(jobs.size()) + " images together at " + std::to_string(R) +
+                            "x" + std::to_string(R),
+                        "project fewer images per run");
 
   // Faces: a failing input is reported and skipped; the exit code is the first failure's.
   int exit_code = kExitOk;
@@ -92,7 +99,8 @@ int run_project(const ProjectArgs& a, const GlobalOptions& g) {
           if (photo.rows != photo.cols) throw UsageError(j.input + ": --aligned input is not square");
           j.face = photo;
         } else {
-          const Face& f = select_face(detector->detect(photo), a.face, j.input);
+          const std::vector<Face> found = detector->detect(photo);  // select_face refers into it
+          const Face& f = select_face(found, a.face, j.input);
           j.face = align_face(photo, f.landmarks, AlignOptions{R}).image;
         }
         ok.push_back(j);
@@ -113,10 +121,14 @@ int run_project(const ProjectArgs& a, const GlobalOptions& g) {
   spdlog::info("projecting {} face(s) into {} ({} space, schedule {}, {} loss)", jobs.size(), model_path,
                to_string(options.space), to_string(options.schedule),
                options.perceptual_model.empty() ? "pixel" : "perceptual");
+  ProjectorOptions seeded = options;  // each photo's own random stream: same photo, same latent
+  for (const auto& j : jobs)
+    seeded.image_seeds.push_back(
+        image_projection_seed(options.seed, sha256_file_hex(j.input) + "#" + std::to_string(a.face)));
   ProjectionResult result;
   {
     ProgressBar bar(g.progress_bar());
-    result = project(gen, targets, options, bar.callback());
+    result = project(gen, targets, seeded, bar.callback());
   }
 
   LatentRecord rec;

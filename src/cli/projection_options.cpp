@@ -17,7 +17,7 @@ void add_projection_options(CLI::App& app, ProjectionArgs& a, const std::string&
       ->group(group);
   app.add_option("--schedule", a.schedule,
                  "Coarse-to-fine projection stages RES:STEPS,... (RES a power of two or 'full'); "
-                 "default: the model's, e.g. 32:100,64:20 at 1024 px")
+                 "default: the model's, e.g. 32:150,64:40 at 1024 px")
       ->group(group);
   app.add_option("--perceptual", a.perceptual,
                  "LPIPS VGG16 TorchScript (NVIDIA's vgg16.pt) for a perceptual projection loss; "

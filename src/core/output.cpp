@@ -64,6 +64,14 @@ bool prepare_output(const std::string& output, const std::vector<std::string>& i
   return true;
 }
 
+void ensure_output_directory(const std::string& dir, const std::string& option) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  if (fs::exists(dir, ec)) throw IoError(dir + ": " + option + " names a file, not a directory");
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) throw IoError(dir + ": cannot create " + option + " directory: " + ec.message());
+}
+
 void write_file_atomic(const std::string& output,
                        const std::function<void(const std::string&)>& writer) {
   const std::string tmp = temp_name_for(fs::path(output));

@@ -89,6 +89,9 @@ AlignmentPlan plan_ffhq_alignment(const Landmarks& lm, cv::Size image_size, cons
   const auto pt = [](V2 v) { return cv::Point2d(v.x, v.y); };
   p.quad = {pt(c - x - y), pt(c - x + y), pt(c + x + y), pt(c + x - y)};
   p.qsize = norm2(x) * 2;
+  // Coinciding eyes and mouth give no orientation (x is 0/0 = NaN above).
+  if (!std::isfinite(p.qsize) || p.qsize < 1.0)
+    throw Error("face alignment: degenerate landmarks (the eyes and mouth coincide)");
 
   std::array<cv::Point2d, 4> quad = p.quad;
   double qsize = p.qsize;

@@ -83,6 +83,8 @@ torch::Tensor GeneratorImpl::synthesis(const torch::Tensor& ws_in, const Synthes
                      "], got " + shape_str(ws_in));
   if (ws.scalar_type() != torch::kFloat32) ws = ws.to(torch::kFloat32);
 
+  if (options.modconv == ModConvPath::kFused && !ws.device().is_cpu())
+    throw UsageError("synthesis: ModConvPath::kFused runs on the CPU only");
   if (options.stop_at_resolution != 0) {
     const int r = options.stop_at_resolution;
     if (r < 4 || r > config_.img_resolution || (r & (r - 1)) != 0)

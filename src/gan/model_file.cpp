@@ -3,6 +3,7 @@
 #include "facemix/model_file.h"
 
 #include <torch/torch.h>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -31,6 +32,29 @@ void collect_state(const torch::nn::Module& m, const std::string& prefix,
   for (const auto& c : m.named_children()) collect_state(*c.value(), prefix + c.key() + ".", out);
 }
 
+// Deepest [ / { nesting of a JSON text (brackets inside strings ignored).
+// nlohmann's dump() recurses, so a deeply nested config value quoted in an
+// error message would overflow the stack: such configs are refused first.
+int json_nesting_depth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+constexpr int kMaxConfigDepth = 16;  // NVIDIA's kwargs nest 3 deep
+
 GeneratorConfig config_from_metadata(const SafetensorsFile& f) {
   const auto& md = f.metadata();
   auto get = [&](const char* key) -> const std::string* {
@@ -54,7 +78,33 @@ GeneratorConfig config_from_metadata(const SafetensorsFile& f) {
   }
   const std::string* config = get("config");
   if (!config) throw ModelError(f.path() + ": metadata has no \"config\"");
+  if (json_nesting_depth(*config) > kMaxConfigDepth)
+    throw ModelError(f.path() + ": generator config nests deeper than " + std::to_string(kMaxConfigDepth) +
+                     " levels (not a generator config)");
   return GeneratorConfig::from_json(*config, f.path());
+}
+
+// The generator is built before its tensors are read; a tiny file whose config
+// asks for an enormous network must be refused before that allocation. The
+// conv weights alone (all present in a valid file, at least 2 bytes each) are a
+// lower bound on the data the file must hold.
+void check_config_fits_file(const GeneratorConfig& c, const SafetensorsFile& f) {
+  // Mapping MLP: z_dim -> features x (layers - 1) -> w_dim, as NVIDIA's features_list.
+  const double features = c.mapping_layer_features > 0 ? c.mapping_layer_features : c.w_dim;
+  double weights = c.mapping_layers == 1 ? double(c.z_dim) * c.w_dim
+                                         : double(c.z_dim) * features + (c.mapping_layers - 2) * features * features +
+                                               features * c.w_dim;
+  // Synthesis convs [out, in, 3, 3] and their style affines [in, w_dim].
+  for (int res : c.block_resolutions()) {
+    const double out = c.channels_at(res), in = res == 4 ? out : c.channels_at(res / 2);
+    weights += res == 4 ? out * out * 9 + out * c.w_dim : (out * in + out * out) * 9 + (in + out) * c.w_dim;
+  }
+  const double need = weights * 2;
+  if (need > static_cast<double>(f.file_size()))
+    throw ModelError(f.path() + ": config describes a generator with at least " +
+                     std::to_string(static_cast<uint64_t>(weights)) + " weights (" +
+                     std::to_string(static_cast<uint64_t>(need)) + " bytes even in 16-bit) but the file has only " +
+                     std::to_string(f.file_size()) + " bytes");
 }
 
 struct Loaded {
@@ -68,6 +118,7 @@ Loaded load_checked(const std::string& path) {
   c10::InferenceMode not_inference(false);
   SafetensorsFile f = SafetensorsFile::open(path);
   const GeneratorConfig config = config_from_metadata(f);
+  check_config_fits_file(config, f);
   Generator g(config);
 
   std::vector<std::pair<std::string, torch::Tensor>> state;
@@ -94,6 +145,9 @@ Loaded load_checked(const std::string& path) {
   const torch::Tensor filter = gan::default_resample_filter();
   for (auto& [key, t] : state) {
     torch::Tensor v = f.tensor(*source_of.at(key));
+    // NaN/inf weights would render silently broken images: refuse them here.
+    if (v.numel() > 0 && !torch::isfinite(v).all().item<bool>())
+      throw ModelError(path + ": tensor '" + source_of.at(key)->name + "' holds non-finite values (NaN or infinity)");
     // The up-sampling kernels hard-wire NVIDIA's filter (the config cannot change it).
     if (key.size() >= 15 && key.compare(key.size() - 15, 15, "resample_filter") == 0 && !torch::equal(v, filter))
       throw ModelError(path + ": tensor '" + key + "' is not NVIDIA's [1, 3, 3, 1] resample filter");

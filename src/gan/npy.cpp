@@ -155,7 +155,7 @@ torch::Tensor decode(const std::string& bytes, const std::string& source) {
   std::vector<int64_t> shape = h.shape;
   if (h.fortran_order) std::reverse(shape.begin(), shape.end());
   torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
-  std::memcpy(t.data_ptr(), bytes.data() + data_at, numel * item);
+  if (numel > 0) std::memcpy(t.data_ptr(), bytes.data() + data_at, numel * item);  // empty: data_ptr() is null
   if (h.descr[0] == '>' && item > 1) {  // big-endian data: swap bytes in place
     auto* p = static_cast<unsigned char*>(t.data_ptr());
     for (uint64_t i = 0; i < numel; ++i) std::reverse(p + i * item, p + (i + 1) * item);

@@ -40,8 +40,15 @@ struct Entry {
   uint64_t compressed = 0, uncompressed = 0, local_offset = 0;
 };
 
+// Deflate cannot expand data by more than 1032:1; a member that claims more
+// would only make us allocate its declared size for nothing (zip bomb).
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
 std::string inflate_raw(const std::string& in, uint64_t out_size, const std::string& source) {
   if (out_size > (8ull << 30)) fail(source, "zip member is absurdly large");
+  if (out_size > in.size() * kMaxDeflateRatio + 1024)
+    fail(source, "zip member claims " + std::to_string(out_size) + " bytes from " + std::to_string(in.size()) +
+                     " deflated bytes, more than deflate can produce (corrupt file)");
   std::string out(out_size, '\0');
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(source, "cannot initialise zlib");

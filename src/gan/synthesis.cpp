@@ -64,7 +64,11 @@ SynthesisNetworkImpl::SynthesisNetworkImpl(const GeneratorConfig& config) : conf
 
 torch::Tensor SynthesisNetworkImpl::forward(const torch::Tensor& ws, const SynthesisOptions& options) const {
   const int64_t batch = ws.size(0);
-  const ModConvPath path = options.modconv == ModConvPath::kAuto ? ModConvPath::kFused : options.modconv;
+  // The fused kernels are CPU code; other devices use the plain LibTorch path.
+  const bool cpu = ws.device().is_cpu();
+  const ModConvPath path = options.modconv != ModConvPath::kAuto ? options.modconv
+                           : cpu                                 ? ModConvPath::kFused
+                                                                 : ModConvPath::kGrouped;
 
   torch::Tensor x, img;
   int64_t w_idx = 0;

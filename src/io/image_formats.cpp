@@ -67,7 +67,7 @@ JpegHeader walk_jpeg(Bytes b, const std::string& path) {
     } else if (marker == 0xE1 && h.exif.empty() && starts_with(b, pos + 2, Bytes("Exif\0\0", 6))) {
       h.exif = b.substr(pos + 8, length - 8);
     } else if (marker == 0xDA) {
-      if (h.size.area() == 0) corrupt(path, "JPEG", "image data before the frame header");
+      if (h.size.empty()) corrupt(path, "JPEG", "image data before the frame header");  // not area(): int overflow
       h.scan_start = pos - 2;
       return h;
     }
@@ -129,7 +129,7 @@ WebpInfo walk_webp(Bytes b, const std::string& path) {
     const std::size_t length = le32(b, pos + 4);
     if (pos + 8 + length > riff_end) truncated(path, "WebP");
     const Bytes data = b.substr(pos + 8, length);
-    if (w.size.area() == 0) {
+    if (w.size.empty()) {
       if (fourcc == "VP8 " && length >= 10) {
         if (!starts_with(data, 3, "\x9d\x01\x2a")) corrupt(path, "WebP", "bad VP8 frame header");
         w.size = cv::Size(static_cast<int>(le16(data, 6) & 0x3FFF),
@@ -293,7 +293,7 @@ void check_complete(ImageFormat format, const std::string& bytes, const std::str
       break;
     }
     case ImageFormat::kWebp:
-      if (walk_webp(b, path).size.area() == 0) corrupt(path, "WebP", "no image chunk");
+      if (walk_webp(b, path).size.empty()) corrupt(path, "WebP", "no image chunk");
       break;
     case ImageFormat::kBmp: {
       const BmpInfo i = read_bmp(b, path);

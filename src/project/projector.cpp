@@ -107,9 +107,20 @@ ProjectionResult project(const Generator& g, const torch::Tensor& targets, const
   const int64_t N = targets.size(0);
   const torch::Device device = targets.device();
   const WStatistics stats = w_statistics(g);
-  at::Generator rng = at::detail::createCPUGenerator(o.seed);
-  auto randn = [&](std::vector<int64_t> shape) {
-    return torch::randn(shape, rng, torch::kFloat32).to(device);
+  if (!o.image_seeds.empty() && static_cast<int64_t>(o.image_seeds.size()) != N)
+    throw UsageError("projection: " + std::to_string(o.image_seeds.size()) + " image seeds for " +
+                     std::to_string(N) + " images");
+  // One random stream per image, so that an image's projection does not depend
+  // on which other images share its batch (a cached latent stays valid).
+  std::vector<at::Generator> rngs;
+  for (int64_t i = 0; i < N; ++i)
+    rngs.push_back(at::detail::createCPUGenerator(
+        o.image_seeds.empty() ? image_projection_seed(o.seed, std::to_string(i)) : o.image_seeds[i]));
+  auto randn = [&](std::vector<int64_t> shape) {  // shape[0] == N
+    shape[0] = 1;
+    std::vector<torch::Tensor> parts;
+    for (auto& rng : rngs) parts.push_back(torch::randn(shape, rng, torch::kFloat32));
+    return torch::cat(parts, 0).to(device);
   };
 
   // Variables: w (one row or one per style input) and one noise map per conv layer.
@@ -182,6 +193,17 @@ ProjectionResult project(const Generator& g, const torch::Tensor& targets, const
   result.ws = w_opt.detach().expand({N, num_ws, -1}).contiguous();
   for (const auto& n : noise) result.noise.push_back(n.detach());
   return result;
+}
+
+uint64_t image_projection_seed(uint64_t seed, const std::string& image_key) {
+  // FNV-1a over the key, then a splitmix64 finaliser mixing in the seed: fixed
+  // arithmetic, so the same key and seed give the same stream on every build.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : image_key) h = (h ^ ch) * 1099511628211ull;
+  uint64_t z = h ^ (seed + 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
 }
 
 std::vector<double> psnr(const torch::Tensor& a, const torch::Tensor& b) {

@@ -35,7 +35,7 @@ ProjectionSchedule default_schedule(int img_resolution) {
   else if (img_resolution <= 256)
     stages = {{32, 150}, {64, 75}, {128, 25}};
   else
-    stages = {{32, 100}, {64, 20}};
+    stages = {{32, 150}, {64, 40}};
   ProjectionSchedule out;
   for (ProjectionStage s : stages) {
     s.resolution = std::min(s.resolution, img_resolution);

@@ -107,6 +107,11 @@ TEST(LatentStore, BadFilesAreModelErrors) {
   write_latents_npz(dir.file("s.npz"), torch::zeros({1, c.num_ws(), c.w_dim}));
   facemix::test::write_file(dir.file("s.json"), "{broken");
   EXPECT_THROW(load_latent_for_model(dir.file("s.npz"), c, kHashA), ModelError);
+  for (const char* side : {R"({"format": 7, "model_sha256": "x"})", R"(["facemix-latent"])",
+                           R"({"format": "facemix-latent", "model_sha256": 1})"}) {
+    facemix::test::write_file(dir.file("s.json"), side);
+    EXPECT_THROW(load_latent_for_model(dir.file("s.npz"), c, kHashA), ModelError) << side;
+  }
 }
 
 TEST(LatentStore, PathHelpers) {

@@ -67,9 +67,12 @@ void write_file(const std::string& path, const std::string& bytes) {
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
-CliResult run_facemix(const std::vector<std::string>& args, const std::string& cwd) {
-  ScratchDir io;
-  const std::string out_path = io.file("stdout"), err_path = io.file("stderr");
+namespace {
+
+// Starts the facemix binary with `args`, stdin from /dev/null and stdout/stderr
+// to the given files ("" = /dev/null), in `cwd` when set.
+pid_t spawn_facemix(const std::vector<std::string>& args, const std::string& out_path,
+                    const std::string& err_path, const std::string& cwd) {
   std::vector<std::string> argv_s{facemix_binary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -79,18 +82,31 @@ CliResult run_facemix(const std::vector<std::string>& args, const std::string& c
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.empty() ? "/dev/null" : out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.empty() ? "/dev/null" : err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::string old_cwd;
   if (!cwd.empty()) {
     old_cwd = fs::current_path().string();
     fs::current_path(cwd);
   }
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   if (!old_cwd.empty()) fs::current_path(old_cwd);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot start " + facemix_binary());
+  return pid;
+}
+
+}  // namespace
+
+pid_t start_facemix(const std::vector<std::string>& args) { return spawn_facemix(args, "", "", ""); }
+
+CliResult run_facemix(const std::vector<std::string>& args, const std::string& cwd) {
+  ScratchDir io;
+  const std::string out_path = io.file("stdout"), err_path = io.file("stderr");
+  const pid_t pid = spawn_facemix(args, out_path, err_path, cwd);
   int status = 0;
   waitpid(pid, &status, 0);
   CliResult r;

@@ -2,6 +2,8 @@
 // running the facemix binary as a user would.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -37,6 +39,10 @@ struct CliResult {
 
 // Runs the facemix binary with `args` (no shell), stdin from /dev/null.
 CliResult run_facemix(const std::vector<std::string>& args, const std::string& cwd = "");
+
+// Starts the facemix binary with `args` in the background (stdin, stdout and
+// stderr on /dev/null) and returns its pid; the caller waits for it (waitpid).
+pid_t start_facemix(const std::vector<std::string>& args);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);

@@ -77,6 +77,21 @@ TEST(WriteFileAtomic, TemporaryKeepsTheExtension) {
   EXPECT_EQ(fs::path(seen).parent_path(), fs::path(d.path()));
 }
 
+TEST(EnsureOutputDirectory, CreatesMissingParentsAndRefusesAFile) {
+  ScratchDir d;
+  const std::string nested = d.file("a/b/c");
+  ensure_output_directory(nested, "--out-dir");
+  EXPECT_TRUE(fs::is_directory(nested));
+  ensure_output_directory(nested, "--out-dir");  // already there: fine
+  test::write_file(d.file("plain"), "x");
+  try {
+    ensure_output_directory(d.file("plain"), "--out-dir");
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("--out-dir"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Interrupt, CheckThrowsOnceRequested) {
   EXPECT_NO_THROW(check_interrupt());
   request_interrupt();

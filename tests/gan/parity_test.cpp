@@ -5,6 +5,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cstdio>
 #include <map>
 
 #include "facemix/errors.h"
@@ -38,7 +39,11 @@ const Golden& golden(const std::string& name) {
 double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
   EXPECT_EQ(a.sizes(), b.sizes());
   if (a.sizes() != b.sizes()) return 1e30;
-  return (a - b).abs().max().item<double>();
+  const double d = (a - b).abs().max().item<double>();
+  // The measured margin, for the record (ctest --verbose shows it).
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::printf("[parity] %s/%s: max |diff| %.3g\n", test->test_suite_name(), test->name(), d);
+  return d;
 }
 
 SynthesisOptions with(ModConvPath path, NoiseMode noise = NoiseMode::kConst) {

@@ -90,6 +90,18 @@ TEST_F(ProjectTiny, SameSeedSameBytesOtherSeedOtherResult) {
   EXPECT_FALSE(torch::equal(a.ws, c.ws));
 }
 
+TEST_F(ProjectTiny, AnImagesResultDoesNotDependOnItsBatch) {
+  ProjectorOptions both = quick(3), alone = quick(3);
+  both.image_seeds = {image_projection_seed(3, "first"), image_projection_seed(3, "second")};
+  alone.image_seeds = {both.image_seeds[1]};
+  const ProjectionResult pair = project(g_, targets_, both);
+  const ProjectionResult single = project(g_, targets_.narrow(0, 1, 1), alone);
+  EXPECT_TRUE(torch::equal(pair.ws.narrow(0, 1, 1), single.ws));
+  EXPECT_FALSE(torch::equal(pair.ws.narrow(0, 0, 1), single.ws));
+  alone.image_seeds = {1, 2};  // one seed per image, or none
+  EXPECT_THROW(project(g_, targets_.narrow(0, 1, 1), alone), UsageError);
+}
+
 TEST_F(ProjectTiny, ResultShapesAndWRowsEqualInWSpace) {
   const ProjectionResult r = project(g_, targets_, quick());
   ASSERT_EQ(r.ws.sizes(), (std::vector<int64_t>{2, g_->num_ws(), g_->config().w_dim}));

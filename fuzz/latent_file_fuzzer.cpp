@@ -1,0 +1,4 @@
+// libFuzzer target: facemix::fuzz::run_latent_file (fuzz/entries/fuzz_entries.h).
+#include "fuzz_target.h"
+
+FACEMIX_FUZZ_TARGET(facemix::fuzz::run_latent_file)
