@@ -123,7 +123,7 @@ TEST(ModelFile, HalfPrecisionFilesLoadAsFloat32) {
   Generator h = load_generator(dir.file("half.safetensors"));
   auto params = h->named_parameters();
   for (const auto& [k, t] : s) {
-    const torch::Tensor& loaded = params.contains(k) ? params[k] : h->named_buffers()[k];
+    const torch::Tensor loaded = params.contains(k) ? params[k] : h->named_buffers()[k];  // a copy: the buffers dict is a temporary
     EXPECT_EQ(loaded.scalar_type(), torch::kFloat32);
     EXPECT_TRUE(torch::equal(loaded, t.to(torch::kFloat32))) << k;
   }
