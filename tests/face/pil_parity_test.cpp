@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "corner_face.h"
 #include "facemix/align.h"
 #include "facemix/face.h"
 #include "facemix/image_io.h"
@@ -168,12 +169,7 @@ TEST_F(PilParity, FfhqAlignmentMatchesReferenceWithHeavyPadding) {
   // A synthetic face hanging off the top-left corner: the padding is wider than
   // the cropped image, so the reflection wraps more than once.
   const cv::Mat img = pattern({160, 120}, 11);
-  Landmarks lm{};
-  for (auto& p : lm) p = cv::Point2d(20, 20);
-  for (int i = 36; i < 42; ++i) lm[static_cast<std::size_t>(i)] = cv::Point2d(-34 + (i - 36), -14 + (i % 2));
-  for (int i = 42; i < 48; ++i) lm[static_cast<std::size_t>(i)] = cv::Point2d(-4 + (i - 42), -15 + (i % 2));
-  lm[48] = cv::Point2d(-26, 20);
-  lm[54] = cv::Point2d(-6, 19);
+  const Landmarks lm = facemix::test::corner_face_landmarks();
   const AlignmentPlan plan = plan_ffhq_alignment(lm, img.size(), {64});
   ASSERT_TRUE(plan.padded);
   EXPECT_GT(plan.pad[0], plan.crop.width);

@@ -6,6 +6,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "corner_face.h"
 #include "facemix/align.h"
 
 namespace facemix {
@@ -134,12 +135,7 @@ TEST(AlignFace, PaddingFillsWhatLiesBeyondTheImage) {
   // the transform samples outside the image and gets black.
   cv::Mat img = noise({160, 120}, 8);
   cv::max(img, cv::Scalar(1, 1, 1), img);  // no black pixels in the photo itself
-  Landmarks lm{};
-  for (auto& p : lm) p = cv::Point2d(20, 20);
-  for (int i = 36; i < 42; ++i) lm[static_cast<std::size_t>(i)] = cv::Point2d(-34 + (i - 36), -14 + (i % 2));
-  for (int i = 42; i < 48; ++i) lm[static_cast<std::size_t>(i)] = cv::Point2d(-4 + (i - 42), -15 + (i % 2));
-  lm[48] = cv::Point2d(-26, 20);
-  lm[54] = cv::Point2d(-6, 19);
+  const Landmarks lm = facemix::test::corner_face_landmarks();
   auto black = [](const cv::Mat& m) {
     int n = 0;
     for (int y = 0; y < m.rows; ++y)
