@@ -17,6 +17,7 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include "facemix/face.h"
 #include "facemix/generator.h"
 #include "facemix/latent_mix.h"
 
@@ -42,5 +43,10 @@ torch::Tensor blend_latents(const Generator& generator, const torch::Tensor& ws,
 //           as CV_8UC3 BGR resized to size x size (Pillow Lanczos) when size
 //           differs from the model's resolution. Deterministic.
 cv::Mat render_face(const Generator& generator, const torch::Tensor& w, int size);
+
+// The landmarks of a rendered face (size x size, FFHQ frame) for paste-back:
+// those `detector` finds when its first face is centred in the image, else
+// `fallback` (the target photo's landmarks in the same aligned frame).
+Landmarks blended_face_landmarks(const FaceDetector& detector, const cv::Mat& face, const Landmarks& fallback);
 
 }  // namespace facemix

@@ -324,18 +324,6 @@ class Runner {
     }
   }
 
-  // The blended face's landmarks: detected in it when the detector finds the
-  // face near the centre, else the target's aligned landmarks.
-  Landmarks blended_landmarks(const cv::Mat& face, const Landmarks& fallback, int worker) {
-    const std::vector<Face> found = detector(worker).detect(face);
-    if (!found.empty()) {
-      const cv::Point2d c(found[0].box.x + found[0].box.width / 2, found[0].box.y + found[0].box.height / 2);
-      if (std::abs(c.x - face.cols / 2.0) < face.cols / 4.0 && std::abs(c.y - face.rows / 2.0) < face.rows / 4.0)
-        return found[0].landmarks;
-    }
-    return fallback;
-  }
-
   int paste_target(const BatchJob& job) const {
     const int t = job.paste_into >= 0 ? job.paste_into : s_.paste_into;
     return t < static_cast<int>(job.inputs.size()) ? t : -1;
@@ -426,7 +414,7 @@ class Runner {
     // The photo's landmarks in the output crop's pixels: the paste mask's fallback.
     Landmarks in_crop;
     for (std::size_t k = 0; k < landmarks.size(); ++k) in_crop[k] = plan.to_aligned(landmarks[k]);
-    return paste_back(photo_image, plan, face, blended_landmarks(face, in_crop, worker));
+    return paste_back(photo_image, plan, face, blended_face_landmarks(detector(worker), face, in_crop));
   }
 
   // ---- morph engine ----

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <spdlog/spdlog.h>
+
 #include "facemix/align.h"
 #include "facemix/errors.h"
 #include "facemix/gan_image.h"
@@ -41,6 +43,17 @@ cv::Mat render_face(const Generator& g, const torch::Tensor& w, int size) {
   }
   if (bgr.rows != size) bgr = resize_antialias(bgr, {size, size});
   return bgr;
+}
+
+Landmarks blended_face_landmarks(const FaceDetector& detector, const cv::Mat& face, const Landmarks& fallback) {
+  const std::vector<Face> found = detector.detect(face);
+  if (!found.empty()) {
+    const cv::Point2d c(found[0].box.x + found[0].box.width / 2, found[0].box.y + found[0].box.height / 2);
+    if (std::abs(c.x - face.cols / 2.0) < face.cols / 4.0 && std::abs(c.y - face.rows / 2.0) < face.rows / 4.0)
+      return found[0].landmarks;
+  }
+  spdlog::debug("no face found in the blended image: paste-back uses the target photo's landmarks");
+  return fallback;
 }
 
 }  // namespace facemix

@@ -99,20 +99,6 @@ Outputs plan_outputs(const GanBlendJob& job, const GanBlendArgs& args, const std
   return o;
 }
 
-// The blended face's landmarks in its own pixels (size x size): detected when
-// the detector finds the face, else those of the photo it is pasted into
-// (the same FFHQ frame).
-Landmarks blended_landmarks(const FaceDetector& detector, const cv::Mat& face, const Landmarks& fallback) {
-  const std::vector<Face> found = detector.detect(face);
-  if (!found.empty()) {
-    const cv::Point2d c(found[0].box.x + found[0].box.width / 2, found[0].box.y + found[0].box.height / 2);
-    if (std::abs(c.x - face.cols / 2.0) < face.cols / 4.0 && std::abs(c.y - face.rows / 2.0) < face.rows / 4.0)
-      return found[0].landmarks;
-  }
-  spdlog::debug("no face found in the blended image: paste-back uses the target photo's landmarks");
-  return fallback;
-}
-
 }  // namespace
 
 int run_gan_blend(const GanBlendJob& job, const GanBlendArgs& args, const GlobalOptions& g) {
@@ -233,7 +219,7 @@ int run_gan_blend(const GanBlendJob& job, const GanBlendArgs& args, const Global
     const torch::Tensor w = blend_latents(gen, all, row_weights(gen->num_ws(), weights, mixes), args.truncation);
     const cv::Mat face = render_face(gen, w, job.size);
     if (job.paste_target < 0) return face;
-    return paste_back(target_photo, target_plan, face, blended_landmarks(*detector, face, target_landmarks));
+    return paste_back(target_photo, target_plan, face, blended_face_landmarks(*detector, face, target_landmarks));
   };
   if (!job.sequence) {
     write_image(job.output, frame(job.weights));
