@@ -9,6 +9,7 @@ a module its parameters, then its buffers, then its submodules.
 
 import collections
 import json
+import math
 
 BUFFER_SUFFIXES = ("resample_filter", "noise_const", "w_avg")
 
@@ -119,25 +120,12 @@ def is_buffer(key):
 
 def parameter_count(cfg):
     """NVIDIA's parameter count (buffers excluded): 30,370,060 for FFHQ-1024 config-f."""
-    total = 0
-    for key, shape in expected_shapes(cfg).items():
-        if not is_buffer(key):
-            n = 1
-            for d in shape:
-                n *= d
-            total += n
-    return total
+    return sum(math.prod(shape) for key, shape in expected_shapes(cfg).items() if not is_buffer(key))
 
 
 def value_count(cfg):
     """All stored float32 values (parameters and buffers)."""
-    total = 0
-    for shape in expected_shapes(cfg).values():
-        n = 1
-        for d in shape:
-            n *= d
-        total += n
-    return total
+    return sum(math.prod(shape) for shape in expected_shapes(cfg).values())
 
 
 def infer_channel_table(found):
