@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include <opencv2/core/utility.hpp>
@@ -16,6 +17,7 @@
 #include "facemix/errors.h"
 #include "facemix/progress.h"
 #include "facemix/version.h"
+#include "status_line_sink.h"
 
 namespace {
 
@@ -26,7 +28,16 @@ void on_signal(int sig) {
 }
 
 void setup_logging(const facemix::cli::GlobalOptions& g) {
-  auto logger = spdlog::stderr_color_mt("facemix");
+  std::shared_ptr<spdlog::logger> logger;
+  if (g.progress_bar()) {
+    // A progress bar may be on stderr's last line: each log line erases it
+    // first and draws it again after, so the two never share a line.
+    auto sink = std::make_shared<facemix::cli::StatusLineSink>(
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), facemix::cli::StatusLine::for_stderr());
+    logger = std::make_shared<spdlog::logger>("facemix", sink);
+  } else {
+    logger = spdlog::stderr_color_mt("facemix");
+  }
   logger->set_pattern("facemix: %^%l%$: %v");
   spdlog::set_default_logger(logger);
   if (g.quiet)
