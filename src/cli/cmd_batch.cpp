@@ -8,7 +8,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 #include <opencv2/core/utility.hpp>
 #include <spdlog/spdlog.h>
@@ -24,6 +23,7 @@
 #include "memory_guard.h"
 #include "progress_bar.h"
 #include "projection_options.h"
+#include "threading.h"
 
 namespace fs = std::filesystem;
 
@@ -172,8 +172,7 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
   s.cache_dir = a.cache;
   s.project_batch = a.project_batch;
   s.resume = resume;
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = g.threads > 0 ? g.threads : static_cast<int>(cores);
+  const int threads = g.threads > 0 ? g.threads : available_cores();
   s.jobs = a.jobs > 0 ? a.jobs : s.engine == BatchEngine::kGan ? 1 : threads;
   s.threads_per_job = std::max(1, threads / s.jobs);
   if (s.jobs > 1) cv::setNumThreads(s.threads_per_job);
