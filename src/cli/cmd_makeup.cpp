@@ -50,12 +50,7 @@ MakeupPlan plan_makeup(const MakeupArgs& a, const GlobalOptions& g, bool& skip) 
   if (a.output.empty()) throw UsageError("makeup: -o OUT is required (an image, or with --frames a .gif, .mp4 or DIR/)");
   if (!(a.amount >= 0 && a.amount <= 1)) throw UsageError("--amount " + std::to_string(a.amount) + ": must be in 0..1");
   p.options.parts = parse_makeup_parts(a.parts);
-  p.sequence = sequence_format_of(a.output);
-  if (a.frames > 0 && !p.sequence)
-    throw UsageError(a.output + ": with --frames the output must be a .gif, an .mp4 or a directory (DIR/)");
-  if (a.frames == 0 && p.sequence)
-    throw UsageError(a.output + ": a .gif, .mp4 or directory output is a sequence; add --frames N");
-  if (!p.sequence) check_image_output_extension(a.output);
+  p.sequence = check_sequence_output(a.output, a.frames);
   const std::vector<std::string> inputs{a.reference, a.photo};
   skip = !(p.sequence ? prepare_sequence_output(a.output, *p.sequence, inputs, g.overwrite)
                       : prepare_output(a.output, inputs, g.overwrite));
