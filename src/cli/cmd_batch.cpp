@@ -17,6 +17,7 @@
 #include "facemix/batch_cache.h"
 #include "facemix/batch_run.h"
 #include "facemix/errors.h"
+#include "facemix/makeup_batch.h"
 #include "facemix/model_file.h"
 #include "facemix/morph.h"
 #include "facemix/output.h"
@@ -49,6 +50,8 @@ struct BatchArgs {
   bool paste_back = false;
   int paste_into = 0;
   ProjectionArgs projection;
+  std::string makeup, makeup_parts = "all";  // --makeup REFERENCE: makeup jobs instead of blends
+  double makeup_amount = 1.0;
 };
 
 std::string read_text(const std::string& path) {
@@ -61,6 +64,7 @@ std::string read_text(const std::string& path) {
 
 std::vector<BatchJob> make_jobs(const BatchArgs& a) {
   if (!a.manifest.empty()) {
+    if (!a.makeup.empty()) throw UsageError("--makeup takes a directory of photos, not --manifest");
     if (!a.input_dir.empty()) throw UsageError("give either a directory or --manifest, not both");
     if (!a.out_dir.empty()) throw UsageError("-o/--out-dir is for a directory of photos; a manifest names its outputs");
     const std::string base = fs::path(a.manifest).parent_path().string();
@@ -71,6 +75,10 @@ std::vector<BatchJob> make_jobs(const BatchArgs& a) {
     }
   }
   if (a.out_dir.empty()) throw UsageError("-o/--out-dir DIR is required with a directory of photos");
+  if (!a.makeup.empty()) {
+    const std::string ext = a.extension.empty() || a.extension[0] == '.' ? a.extension : "." + a.extension;
+    return makeup_jobs(a.makeup, list_photos(a.input_dir, a.recursive, a.out_dir), a.input_dir, a.out_dir, ext);
+  }
   DirectoryJobOptions o;
   o.mode = parse_pair_mode(a.pairs);
   o.group = a.groups;
@@ -126,7 +134,12 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
   }
 
   BatchSettings s;
-  if (a.engine == "morph") {
+  if (!a.makeup.empty()) {
+    s.engine = BatchEngine::kMakeup;
+    s.makeup.options.parts = parse_makeup_parts(a.makeup_parts);
+    s.makeup.amount = a.makeup_amount;
+    if (a.engine == "gan") throw UsageError("--makeup and --engine gan exclude each other");
+  } else if (a.engine == "morph") {
     s.engine = BatchEngine::kMorph;
   } else {
     try {
@@ -140,7 +153,7 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
       s.engine = BatchEngine::kMorph;
     }
   }
-  if (s.engine == BatchEngine::kMorph) {
+  if (s.engine != BatchEngine::kGan) {
     const char* gan_only = !a.mix.empty()                       ? "--mix"
                            : a.truncation != 1.0                ? "--truncation"
                            : !a.cache.empty() && a.prune_days < 0 ? "--cache"
@@ -281,6 +294,17 @@ Runner add_batch_command(CLI::App& app, const GlobalOptions& g) {
       ->group(blend);
   cmd->add_option("--landmarks-model", a->landmarks_model, "dlib 68-point shape predictor")->group(blend);
   cmd->add_option("--device", a->device, "cpu or cuda[:N] (needs a CUDA LibTorch)")->group(blend);
+  const char* makeup = "Makeup (docs/makeup.md)";
+  auto* ref = cmd->add_option("--makeup", a->makeup,
+                              "Instead of blending, put REFERENCE's makeup on every photo of the directory "
+                              "(outputs OUT_DIR/<photo name><ext>)")
+                  ->group(makeup);
+  cmd->add_option("--parts", a->makeup_parts, "Makeup parts: comma-separated lips, eyes, skin, blush, or all")
+      ->needs(ref)
+      ->group(makeup);
+  cmd->add_option("--amount", a->makeup_amount, "Makeup strength, 0 (photos unchanged) to 1")
+      ->needs(ref)
+      ->group(makeup);
   add_projection_options(*cmd, a->projection, "Projection", "Optimiser (NVIDIA's defaults)");
   return [a, &g] { return run_batch_command(*a, g); };
 }
