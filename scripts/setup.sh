@@ -36,6 +36,7 @@ packages=(
   imagemagick          # independent image decoder used by tests (GIF check)
   python3-numpy        # scripts/make_bad_inputs.py (bad-input corpus for tests/badinput)
   clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, FACEMIX_FUZZ=ON) only
+  ccache               # compiler cache: a rebuild of unchanged sources (a new checkout too) takes seconds
 )
 
 if [ "$install_packages" = 1 ]; then
@@ -57,6 +58,12 @@ if [ "$install_packages" = 1 ]; then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# ccache keys on paths relative to the checkout, so every checkout of the same
+# sources (CI's fresh clones included) shares one cache.
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$root"
+  cmake_args=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache "${cmake_args[@]}")
+fi
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}"
 cmake --build "$build_dir" -j "$jobs"
 echo "setup.sh: built $build_dir/src/facemix" >&2

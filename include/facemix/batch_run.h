@@ -24,11 +24,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "facemix/batch.h"
 #include "facemix/makeup_batch.h"
+#include "facemix/pipeline_stages.h"
 #include "facemix/progress.h"
 #include "facemix/projector.h"
 
@@ -62,6 +64,8 @@ struct BatchSettings {
   int threads_per_job = 1;           // Torch/OpenCV threads inside each worker
   ResumePolicy resume = ResumePolicy::kMake;
   MakeupJobSettings makeup;          // kMakeup: parts, amount (size and face are taken from above)
+  IdentityMode identity = IdentityMode::kOff;  // morph engine: report / balance (pipeline_stages.h)
+  std::string identity_model;        // when identity is not kOff
 };
 
 enum class JobStatus { kDone, kSkipped, kFailed };
@@ -80,6 +84,8 @@ struct JobOutcome {
   std::vector<LatentSource> sources;  // GAN, done: per input
   double prepare_seconds = 0;  // this job's share of detection, alignment and projection
   double render_seconds = 0;   // mix, render, paste, write
+  std::optional<MorphMix> mix;                // morph, done: the weights used, per part
+  std::optional<IdentityFigures> identity;    // morph with identity, done: distances to the inputs
 };
 
 struct BatchObserver {
@@ -126,7 +132,8 @@ int remove_stale_temp_files(const std::vector<std::string>& outputs);
 
 // One JSON object (one line, no newline) for the --report file: index, line,
 // inputs, output, status, reason/error, error_kind, latents (per input:
-// source), seconds {prepare, render, total}.
+// source), weights (morph: per part), identity (distances, max, all-same
+// flags), seconds {prepare, render, total}.
 std::string job_report_json(const JobOutcome& outcome);
 
 }  // namespace facemix

@@ -13,9 +13,10 @@
 //
 // Data flows one way: read photo -> detect -> align -> choose weights ->
 // (morph | project, mix, render) -> paste-back -> write (atomically).
-// The weights are chosen between alignment and rendering (`choose_weights`),
-// so a step that picks them from the aligned faces (an identity-balanced
-// search) sits there, and the result reports the weights actually used.
+// With an identity model the inputs are described from their photos, the
+// morph weights may be chosen between alignment and rendering
+// (IdentityMode::kBalance, identity_balance.h), and the result reports the
+// weights used and the blend's identity distances to every input.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +25,14 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "facemix/align.h"
 #include "facemix/image_io.h"
 #include "facemix/output.h"
 #include "facemix/progress.h"
+#include "facemix/pipeline_stages.h"
 #include "facemix/projector.h"
 #include "facemix/sequence.h"
 
@@ -61,15 +64,6 @@ struct GanBlendSettings {
   std::string save_latents;      // DIR for <name>.npz + .json per photo, or ""
 };
 
-// The aligned faces of a request, for a weight choice.
-struct AlignedInputs {
-  std::vector<std::string> paths;
-  std::vector<AlignedFace> faces;  // morph engine: at the output size
-};
-// Picks the weights once the faces are aligned; gets the request's weights.
-using WeightChooser =
-    std::function<std::vector<double>(const AlignedInputs& inputs, const std::vector<double>& requested)>;
-
 struct BlendRequest {
   std::vector<std::string> inputs;   // photos; GAN engine: also latent files (.npz/.npy)
   std::string output;                // an image, or with frames > 0 a .gif, .mp4 or DIR/
@@ -86,7 +80,8 @@ struct BlendRequest {
   std::string keep_aligned;          // DIR for <name>_aligned.png (GAN: also _projected.png), or ""
   Overwrite overwrite = Overwrite::kRefuse;
   GanBlendSettings gan;
-  WeightChooser choose_weights;      // morph engine, single image; empty = the request's weights
+  IdentityMode identity = IdentityMode::kOff;  // resolve_identity_mode (pipeline_stages.h)
+  std::string identity_model;        // the identity model file when identity is not kOff
 };
 
 struct StageTiming {
@@ -96,7 +91,9 @@ struct StageTiming {
 
 struct BlendResult {
   bool skipped = false;               // -n and the output exists: nothing was done
-  std::vector<double> weights;        // the weights the blend used (single image)
+  std::vector<double> weights;        // the requested weights (single image)
+  MorphMix mix;                       // morph engine, single image: the weights used, per part
+  std::optional<IdentityFigures> identity;  // the blend's distances to its inputs (identity not kOff)
   std::vector<std::string> written;   // every file written, in order (as BlendObserver::written saw)
   std::vector<StageTiming> timings;
 };
@@ -106,6 +103,17 @@ struct BlendObserver {
   std::function<void(const std::string&)> written;   // each output once written: the CLI prints it
   std::function<void(const std::string&)> note;      // a line for the user about an output skipped (-n)
 };
+
+// The --report JSON of a single blend (one object): version, inputs, output,
+// engine (and model), settings, requested weights, the weights used per part
+// (morph), identity (model, per-input distance and verdicts, max, all-same
+// flags) and timings.
+std::string blend_report_json(const BlendRequest& request, const BlendResult& result);
+
+// The identity figures as JSON: {"distances": [...], "max_distance", "all_same_at_0.6", "all_same_at_0.5"}.
+nlohmann::ordered_json identity_json(const IdentityFigures& figures);
+// A MorphMix as JSON: {"shape": [...], "backdrop": [...], "eyes": [...], "nose": ..., "mouth": ..., "face": ...}.
+nlohmann::ordered_json mix_json(const MorphMix& mix);
 
 // The whole blend. Before any photo is decoded: the outputs are checked
 // (prepare_output / prepare_sequence_output under request.overwrite; a

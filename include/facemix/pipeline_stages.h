@@ -9,6 +9,7 @@
 //   cv::Mat out = facemix::paste_rendered_face(detector, facemix::gan_paste_target(f, 1024), face);
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "facemix/align.h"
 #include "facemix/face.h"
 #include "facemix/generator.h"
+#include "facemix/identity.h"
 #include "facemix/image_io.h"
 #include "facemix/latent_mix.h"
 #include "facemix/latent_store.h"
@@ -81,13 +83,47 @@ PasteTarget gan_paste_target(const cv::Mat& photo, const Landmarks& landmarks, i
 // masked by the face's landmarks as `detector` finds them (blended_face_landmarks).
 cv::Mat paste_rendered_face(const FaceDetector& detector, const PasteTarget& target, const cv::Mat& face);
 
+// ---- identity -----------------------------------------------------------------
+
+// What identity work a blend does: none, report the blend's distances to its
+// inputs, or also choose the morph weights for them (identity_balance.h).
+enum class IdentityMode { kOff, kReport, kBalance };
+
+// --identity: "auto" resolves to kBalance for a single morph image whose
+// weights were not given, kReport otherwise, and kOff (with a debug line) when
+// no identity model is found; "balance", "report" and "off" are taken as they
+// are (balance only changes morph images). `model_path` gets the model to load.
+// throws: UsageError for another word; ModelError (find_identity_model) when
+//         "balance" or "report" finds no model.
+IdentityMode resolve_identity_mode(const std::string& requested, bool weights_given, bool morph_image,
+                                   const std::string& model_option, std::string& model_path);
+
+// The descriptor of a located face (its chip cut from the photo itself).
+Descriptor describe_located(const IdentityModel& model, const LocatedFace& face);
+
+// The identity figures of a rendered GAN face (FFHQ frame): its face is
+// detected and described; nullopt (with a warning) when no face is found.
+std::optional<IdentityFigures> gan_blend_identity(const IdentityModel& model, const FaceDetector& detector,
+                                                  const cv::Mat& face, const std::vector<Descriptor>& inputs);
+
 // ---- morph engine --------------------------------------------------------------
 
-// Morphs aligned faces with `weights`; pastes the result into faces[paste_target]'s
-// photo when paste_target >= 0.
+struct MorphBlend {
+  cv::Mat image;                            // pasted back when asked
+  MorphMix mix;                             // the weights used (uniform unless balanced)
+  std::optional<IdentityFigures> identity;  // with an identity model
+};
+
+// Morphs aligned faces with `weights` (or, when `balance`, with the
+// identity-balanced mix that starts from them); pastes the result into
+// faces[paste_target]'s photo when paste_target >= 0; with an identity model
+// reports the blend's distances to `inputs` (measured on the blended crop).
 // requires: faces of one size; photos[paste_target] is the photo faces[paste_target]
-//           was aligned from (other entries may be empty).
-cv::Mat render_morph_blend(const std::vector<AlignedFace>& faces, const std::vector<double>& weights,
-                           const std::vector<cv::Mat>& photos, int paste_target);
+//           was aligned from (other entries may be empty); with `identity`,
+//           inputs.size() == faces.size().
+MorphBlend render_morph_blend(const std::vector<AlignedFace>& faces, const std::vector<double>& weights,
+                              const std::vector<cv::Mat>& photos, int paste_target,
+                              const IdentityModel* identity = nullptr, const std::vector<Descriptor>& inputs = {},
+                              bool balance = false);
 
 }  // namespace facemix

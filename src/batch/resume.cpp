@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "facemix/batch_run.h"
+#include "facemix/pipeline.h"
 
 namespace fs = std::filesystem;
 
@@ -91,6 +92,8 @@ std::string job_report_json(const JobOutcome& o) {
     for (auto s : o.sources) latents.push_back(to_string(s));
     j["latents"] = latents;
   }
+  if (o.mix) j["weights"] = mix_json(*o.mix);
+  if (o.identity) j["identity"] = identity_json(*o.identity);
   j["seconds"] = {{"prepare", o.prepare_seconds},
                   {"render", o.render_seconds},
                   {"total", o.prepare_seconds + o.render_seconds}};

@@ -68,6 +68,7 @@ struct Photo {
   bool has_face = false;
   Face face;                      // as detected in the photo (landmarks in its pixels)
   cv::Mat aligned;                // GAN: the crop at the model's resolution, until projected
+  std::optional<Descriptor> descriptor;  // identity, morph engine: the face's descriptor
   double seconds = 0;             // preparation + share of projection, charged to its first job
 };
 
@@ -130,6 +131,8 @@ class Runner {
     // One detector per worker (dlib's keep scratch buffers); the first is made
     // now so that a bad landmark model fails the batch up front.
     detectors_[0] = std::make_unique<FaceDetector>(s_.landmarks_model);
+    if (s_.engine == BatchEngine::kMorph && s_.identity != IdentityMode::kOff)
+      identity_.emplace(load_identity_model(s_.identity_model));
     if (s_.engine == BatchEngine::kMakeup) {
       MakeupJobSettings m = s_.makeup;
       m.size = s_.size;
@@ -229,6 +232,7 @@ class Runner {
     const LocatedFace located = locate_face(detector(worker), p.path, s_.face);
     p.face = located.face;
     p.has_face = true;
+    if (identity_) p.descriptor = describe_located(*identity_, located);
     if (align) p.aligned = align_face(located.photo, p.face.landmarks, AlignOptions{gen_->config().img_resolution}).image;
   }
 
@@ -340,7 +344,7 @@ class Runner {
         if (s_.engine != BatchEngine::kMakeup) collect_sources(job, o);  // throws the first bad photo's error
         const auto t0 = Clock::now();
         const cv::Mat out = s_.engine == BatchEngine::kGan     ? render_gan(job, worker)
-                            : s_.engine == BatchEngine::kMorph ? render_morph(job)
+                            : s_.engine == BatchEngine::kMorph ? render_morph(job, o)
                                                                : makeup_->render(job, detector(worker));
         check_interrupt();
         write_image(job.output, out);
@@ -452,15 +456,26 @@ class Runner {
     }
   }
 
-  cv::Mat render_morph(const BatchJob& job) {
+  // The morph blend of a job, balanced and described like the main form's.
+  cv::Mat render_morph(const BatchJob& job, JobOutcome& o) {
     std::vector<cv::Mat> photos;
     std::vector<AlignedFace> aligned;
+    std::vector<Descriptor> descriptors;
     for (const auto& in : job.inputs) {
       check_interrupt();
       photos.push_back(read_image(in));
-      aligned.push_back(align_face(photos.back(), photos_.at(in)->face.landmarks, AlignOptions{s_.size}));
+      const Photo& p = *photos_.at(in);
+      aligned.push_back(align_face(photos.back(), p.face.landmarks, AlignOptions{s_.size}));
+      if (identity_ && p.descriptor) descriptors.push_back(*p.descriptor);
     }
-    return render_morph_blend(aligned, weights_of(job), photos, paste_target(job));
+    const bool described = identity_ && descriptors.size() == job.inputs.size();
+    // Balanced unless this job names its own weights (as -w does on the main form).
+    const bool balance = described && s_.identity == IdentityMode::kBalance && job.weights.empty() && s_.weights.empty();
+    MorphBlend blend = render_morph_blend(aligned, weights_of(job), photos, paste_target(job),
+                                          described ? &*identity_ : nullptr, descriptors, balance);
+    o.mix = blend.mix;
+    o.identity = blend.identity;
+    return blend.image;
   }
 
   const std::vector<BatchJob>& jobs_;
@@ -474,6 +489,7 @@ class Runner {
   LatentKeyParts key_parts_;
   std::unique_ptr<LatentCache> cache_;
   std::unique_ptr<MakeupJobRunner> makeup_;
+  std::optional<IdentityModel> identity_;
   BatchSummary summary_;
   std::mutex report_mutex_, photo_mutex_;
   int finished_ = 0;

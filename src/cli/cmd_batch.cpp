@@ -16,6 +16,7 @@
 #include "facemix/batch.h"
 #include "facemix/batch_cache.h"
 #include "facemix/batch_run.h"
+#include "facemix/pipeline_stages.h"
 #include "facemix/errors.h"
 #include "facemix/makeup_batch.h"
 #include "facemix/model_file.h"
@@ -52,6 +53,8 @@ struct BatchArgs {
   ProjectionArgs projection;
   std::string makeup, makeup_parts = "all";  // --makeup REFERENCE: makeup jobs instead of blends
   double makeup_amount = 1.0;
+  std::string identity = "auto", identity_model;
+  bool no_identity = false;
 };
 
 std::string read_text(const std::string& path) {
@@ -182,6 +185,9 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
     const std::size_t n = std::count(a.weights.begin(), a.weights.end(), ',') + 1;
     s.weights = parse_weights(a.weights, n);
   }
+  if (s.engine == BatchEngine::kMorph)
+    s.identity = resolve_identity_mode(a.no_identity ? "off" : a.identity, !a.weights.empty(), true,
+                                       a.identity_model, s.identity_model);
   s.cache_dir = a.cache;
   s.project_batch = a.project_batch;
   s.resume = resume;
@@ -283,6 +289,15 @@ Runner add_batch_command(CLI::App& app, const GlobalOptions& g) {
   cmd->add_option("--size", a->size, "Side of the output face crop in pixels")->check(CLI::Range(16, 4096))->group(blend);
   cmd->add_option("--face", a->face, "Which face of each photo: 0 = largest")->check(CLI::NonNegativeNumber)->group(blend);
   cmd->add_option("-w,--weights", a->weights, "Weights of the inputs (for jobs without their own)")->group(blend);
+  cmd->add_option("--identity", a->identity,
+                  "Morph engine: auto balances the weights of jobs without their own for identity and reports "
+                  "every blend's identity distances when the identity model is found; balance, report, off")
+      ->check(CLI::IsMember({"auto", "balance", "report", "off"}))
+      ->group(blend);
+  cmd->add_flag("--no-identity", a->no_identity, "Same as --identity off")->group(blend);
+  cmd->add_option("--identity-model", a->identity_model,
+                  "Face recognition model (default: $FACEMIX_IDENTITY_MODEL, then the models/ directories)")
+      ->group(blend);
   cmd->add_option("--mix", a->mix, "Per-layer mixing RANGE=WEIGHTS, repeatable (as the main form)")->group(blend);
   cmd->add_option("--truncation", a->truncation, "Truncation psi after mixing (jobs may override)")
       ->check(CLI::Range(-2.0, 2.0))

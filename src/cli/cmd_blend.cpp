@@ -17,6 +17,7 @@
 #include "facemix/image_io.h"
 #include "facemix/latent_store.h"
 #include "facemix/morph.h"
+#include "facemix/output.h"
 #include "facemix/pipeline.h"
 #include "facemix/sequence.h"
 #include "progress_bar.h"
@@ -36,6 +37,8 @@ struct BlendArgs {
   int frames = 0;      // 0 = a single image
   double fps = 25.0;
   bool boomerang = false;
+  std::string identity = "auto", identity_model, report;
+  bool no_identity = false;
   GanBlendArgs gan;
 };
 
@@ -82,6 +85,10 @@ BlendRequest make_request(const BlendArgs& a, const GlobalOptions& g) {
   r.fps = a.fps;
   r.keep_aligned = a.keep_aligned;
   r.overwrite = g.overwrite;
+  if (!a.report.empty() && a.frames > 0) throw UsageError("--report describes a single blend; drop --frames");
+  r.identity = resolve_identity_mode(a.no_identity ? "off" : a.identity, !a.weights.empty(),
+                                     r.engine.engine == BlendEngine::kMorph && a.frames == 0, a.identity_model,
+                                     r.identity_model);
   return r;
 }
 
@@ -102,8 +109,18 @@ int run_blend_main(const BlendArgs& given, const GlobalOptions& g, CLI::App& app
     bar.finish();  // the bar's line first, then the result line
     std::cout << path << std::endl;
   };
+  // The report is checked with the other outputs, before any work.
+  const bool write_report =
+      !a.report.empty() && prepare_output(a.report, request.inputs, g.overwrite) && a.report != a.output;
   const BlendResult result = run_blend(request, observer);
-  if (result.skipped) spdlog::info("{}: exists, skipped (-n)", a.output);
+  if (result.skipped) {
+    spdlog::info("{}: exists, skipped (-n)", a.output);
+    return kExitOk;
+  }
+  if (write_report) {
+    write_bytes_atomic(a.report, blend_report_json(request, result) + "\n");
+    std::cout << a.report << std::endl;
+  }
   return kExitOk;
 }
 
@@ -154,6 +171,23 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
   app.add_option("--seed", a->seed, "Random seed for the GAN engine (the morph engine is deterministic)")
       ->group(engine);
   add_gan_blend_options(app, a->gan);
+
+  const char* identity = "Identity";
+  app.add_option("--identity", a->identity,
+                 "auto: balance the morph weights for identity when no -w is given and report the blend's "
+                 "identity distances to every input, whenever the identity model is found; balance: always "
+                 "balance (staying near -w); report: only report; off: no identity work (the model is not read)")
+      ->check(CLI::IsMember({"auto", "balance", "report", "off"}))
+      ->group(identity);
+  app.add_flag("--no-identity", a->no_identity, "Same as --identity off")->group(identity);
+  app.add_option("--identity-model", a->identity_model,
+                 "Face recognition model (default: $FACEMIX_IDENTITY_MODEL, then the models/ directories, where "
+                 "facemix ships one)")
+      ->group(identity);
+  app.add_option("--report", a->report,
+                 "Also write a JSON report: inputs, engine, settings, requested and chosen weights, identity "
+                 "distances, timings")
+      ->group(identity);
 
   app.add_flag("--paste-back", a->paste_back,
                "Composite the blended face into the first input's photo, at its full resolution")

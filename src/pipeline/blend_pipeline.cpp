@@ -9,6 +9,7 @@
 
 #include "facemix/errors.h"
 #include "facemix/face.h"
+#include "facemix/identity.h"
 #include "facemix/latent_store.h"
 #include "facemix/model_file.h"
 #include "facemix/morph.h"
@@ -109,37 +110,45 @@ BlendResult run_morph(const BlendRequest& r, const std::vector<std::string>& kee
   StageClock clock;
   const FaceDetector detector(r.landmarks_model);
   clock.lap(result.timings, "load");
+  std::optional<IdentityModel> identity;
+  if (r.identity != IdentityMode::kOff) identity = load_identity_model(r.identity_model);
   const std::size_t n = r.inputs.size();
-  AlignedInputs aligned;
-  aligned.paths = r.inputs;
+  std::vector<AlignedFace> aligned;
+  std::vector<Descriptor> descriptors;
   std::vector<cv::Mat> photos(n);  // kept only for the paste-back target
   for (std::size_t i = 0; i < n; ++i) {
     LocatedFace located = locate_face(detector, r.inputs[i], r.face, r.read);
-    aligned.faces.push_back(align_face(located.photo, located.face.landmarks, AlignOptions{r.size}));
+    if (identity) descriptors.push_back(describe_located(*identity, located));
+    aligned.push_back(align_face(located.photo, located.face.landmarks, AlignOptions{r.size}));
     if (static_cast<int>(i) == r.paste_target) photos[i] = located.photo;
     if (observer.progress) observer.progress({"align", static_cast<int>(i) + 1, static_cast<int>(n), -1.0});
   }
   clock.lap(result.timings, "detect+align");
   for (std::size_t i = 0; i < keep_outputs.size(); ++i) {
     if (keep_outputs[i].empty()) continue;
-    write_image(keep_outputs[i], aligned.faces[i].image);
+    write_image(keep_outputs[i], aligned[i].image);
     emit(observer, result, keep_outputs[i]);
   }
 
   if (r.frames == 0) {
-    // The seam for a weight choice made from the aligned faces.
-    result.weights = r.choose_weights ? r.choose_weights(aligned, r.weights) : r.weights;
-    write_image(r.output, render_morph_blend(aligned.faces, result.weights, photos, r.paste_target));
+    result.weights = r.weights;
+    MorphBlend blend = render_morph_blend(aligned, r.weights, photos, r.paste_target,
+                                          identity ? &*identity : nullptr, descriptors,
+                                          r.identity == IdentityMode::kBalance);
+    result.mix = blend.mix;
+    result.identity = blend.identity;
+    if (result.identity) spdlog::info("{}", identity_summary(*result.identity, r.inputs));
+    write_image(r.output, blend.image);
   } else {
     std::vector<MorphFace> faces;
-    for (const auto& f : aligned.faces) faces.push_back({f.image, f.landmarks});
+    for (const auto& f : aligned) faces.push_back({f.image, f.landmarks});
     const Morpher morpher(faces);
     const std::vector<int> order = sequence_order(r.frames, r.boomerang);
     auto frame = [&](int i) {
       const MorphResult m = morpher.render(sequence_weights(order[static_cast<std::size_t>(i)], r.frames, n));
       if (r.paste_target < 0) return m.image;
       const std::size_t t = static_cast<std::size_t>(r.paste_target);
-      return paste_back(photos[t], aligned.faces[t].alignment, m.image, m.landmarks);
+      return paste_back(photos[t], aligned[t].alignment, m.image, m.landmarks);
     };
     SequenceWriteOptions options;
     options.fps = r.fps;

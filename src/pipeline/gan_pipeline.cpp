@@ -105,11 +105,16 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   if (any_photo) detector = std::make_unique<FaceDetector>(r.landmarks_model);
   clock.lap(result.timings, "load");
 
+  // Identity figures need every input's photo: latent inputs have none.
+  std::optional<IdentityModel> identity;
+  if (r.identity != IdentityMode::kOff && !any_latent) identity = load_identity_model(r.identity_model);
+  std::vector<Descriptor> descriptors;
   std::vector<cv::Mat> aligned(n);
   std::optional<PasteTarget> paste;
   for (std::size_t i = 0; i < n; ++i) {
     if (!is_photo[i]) continue;
     const LocatedFace located = locate_face(*detector, r.inputs[i], r.face, r.read);
+    if (identity) descriptors.push_back(describe_located(*identity, located));
     const AlignedFace crop = align_face(located.photo, located.face.landmarks, AlignOptions{R});
     aligned[i] = crop.image;
     if (static_cast<int>(i) == r.paste_target) {
@@ -164,13 +169,21 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
 
   // Mix, render, paste.
   const torch::Tensor all = torch::cat(ws, 0);
+  auto render = [&](const std::vector<double>& weights) {
+    return render_gan_blend(gen, all, row_weights(gen->num_ws(), weights, mixes), r.gan.truncation, r.size);
+  };
   auto frame = [&](const std::vector<double>& weights) -> cv::Mat {
-    const cv::Mat face = render_gan_blend(gen, all, row_weights(gen->num_ws(), weights, mixes), r.gan.truncation, r.size);
+    const cv::Mat face = render(weights);
     return paste ? paste_rendered_face(*detector, *paste, face) : face;
   };
   if (r.frames == 0) {
     result.weights = r.weights;
-    write_image(r.output, frame(r.weights));
+    const cv::Mat face = render(r.weights);
+    if (identity) {
+      result.identity = gan_blend_identity(*identity, *detector, face, descriptors);
+      if (result.identity) spdlog::info("{}", identity_summary(*result.identity, r.inputs));
+    }
+    write_image(r.output, paste ? paste_rendered_face(*detector, *paste, face) : face);
   } else {
     const std::vector<int> order = sequence_order(r.frames, r.boomerang);
     SequenceWriteOptions so;

@@ -2,8 +2,11 @@
 // main form, batch and project.
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "facemix/errors.h"
 #include "facemix/gan_blend.h"
+#include "facemix/identity_balance.h"
 #include "facemix/paste_back.h"
 #include "facemix/pipeline_stages.h"
 #include "facemix/sha256.h"
@@ -75,15 +78,61 @@ cv::Mat paste_rendered_face(const FaceDetector& detector, const PasteTarget& tar
   return paste_back(target.photo, target.plan, face, blended_face_landmarks(detector, face, target.crop_landmarks));
 }
 
-cv::Mat render_morph_blend(const std::vector<AlignedFace>& faces, const std::vector<double>& weights,
-                           const std::vector<cv::Mat>& photos, int paste_target) {
+MorphBlend render_morph_blend(const std::vector<AlignedFace>& faces, const std::vector<double>& weights,
+                              const std::vector<cv::Mat>& photos, int paste_target, const IdentityModel* identity,
+                              const std::vector<Descriptor>& inputs, bool balance) {
   std::vector<MorphFace> morph;
   for (const auto& f : faces) morph.push_back({f.image, f.landmarks});
   check_interrupt();
-  const MorphResult r = morph_faces(morph, weights);
-  if (paste_target < 0) return r.image;
-  const std::size_t t = static_cast<std::size_t>(paste_target);
-  return paste_back(photos.at(t), faces.at(t).alignment, r.image, r.landmarks);
+  MorphBlend out;
+  out.mix = MorphMix::uniform(weights);
+  if (identity && balance) {
+    const IdentityBalance b = balance_identity(morph, inputs, *identity, weights);
+    spdlog::debug("identity balance: {} candidates", b.candidates);
+    out.mix = b.mix;
+  }
+  const MorphResult r = Morpher(morph, out.mix.shape).render(out.mix);
+  if (identity) out.identity = identity_figures(describe_morph(*identity, r), inputs);
+  if (paste_target < 0) {
+    out.image = r.image;
+  } else {
+    const std::size_t t = static_cast<std::size_t>(paste_target);
+    out.image = paste_back(photos.at(t), faces.at(t).alignment, r.image, r.landmarks);
+  }
+  return out;
+}
+
+IdentityMode resolve_identity_mode(const std::string& requested, bool weights_given, bool morph_image,
+                                   const std::string& model_option, std::string& model_path) {
+  model_path.clear();
+  if (requested == "off") return IdentityMode::kOff;
+  if (requested != "auto" && requested != "balance" && requested != "report")
+    throw UsageError("--identity " + requested + ": expected auto, balance, report or off");
+  if (requested == "auto") {
+    try {
+      model_path = find_identity_model(model_option);
+    } catch (const ModelError& e) {
+      spdlog::debug("no identity figures: {}", e.what());
+      return IdentityMode::kOff;
+    }
+    return morph_image && !weights_given ? IdentityMode::kBalance : IdentityMode::kReport;
+  }
+  model_path = find_identity_model(model_option);
+  return requested == "balance" ? IdentityMode::kBalance : IdentityMode::kReport;
+}
+
+Descriptor describe_located(const IdentityModel& model, const LocatedFace& face) {
+  return describe_face(model, face.photo, face.face.landmarks);
+}
+
+std::optional<IdentityFigures> gan_blend_identity(const IdentityModel& model, const FaceDetector& detector,
+                                                  const cv::Mat& face, const std::vector<Descriptor>& inputs) {
+  const std::vector<Face> found = detector.detect(face);
+  if (found.empty()) {
+    spdlog::warn("identity: no face found in the rendered blend; no identity figures");
+    return std::nullopt;
+  }
+  return identity_figures(describe_face(model, face, found.front().landmarks), inputs);
 }
 
 }  // namespace facemix
