@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --facemix-only) facemix_only=1 ;;
     --build-dir) build_dir=$2; shift ;;
     --) shift; cmake_args=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
