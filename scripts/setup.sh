@@ -3,41 +3,53 @@
 # through sudo), then configures and builds Release into build/.
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 # Nothing is downloaded except Debian packages from the configured apt archive.
+# --facemix-only (scripts/demo.sh): only the packages and the one target the
+# facemix binary needs (no tests, benchmarks or converter); a later full run
+# (scripts/test.sh) reuses the same build directory and adds the rest.
 #
-# usage: scripts/setup.sh [--no-install] [--build-dir DIR] [-- extra cmake args]
+# usage: scripts/setup.sh [--no-install] [--facemix-only] [--build-dir DIR] [-- extra cmake args]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$root/build"
 install_packages=1
+facemix_only=0
 cmake_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-install) install_packages=0 ;;
+    --facemix-only) facemix_only=1 ;;
     --build-dir) build_dir=$2; shift ;;
     --) shift; cmake_args=("$@"); break ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 
+# What the facemix binary needs to build and run.
 packages=(
   cmake g++ make pkg-config
-  libtorch-dev python3-torch
+  libtorch-dev
   libdlib-dev libdlib-data
   libopencv-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
-  libgtest-dev libbenchmark-dev
   libgif-dev           # animated GIF output of morph sequences
   zlib1g-dev           # .npz latent archives (CRC-32, deflate)
   libjpeg-dev libpng-dev  # image decoding in src/io (also pulled in by OpenCV/dlib)
-  python3-pil          # Pillow reference for the FFHQ alignment parity test
-  imagemagick          # independent image decoder used by tests (GIF check)
-  python3-numpy        # scripts/make_bad_inputs.py (bad-input corpus for tests/badinput)
-  clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, FACEMIX_FUZZ=ON) only
   ccache               # compiler cache: a rebuild of unchanged sources (a new checkout too) takes seconds
 )
+# Tests, benchmarks and the checkpoint converter.
+if [ "$facemix_only" = 0 ]; then
+  packages+=(
+    python3-torch        # scripts/convert_weights.py (checkpoint conversion) and its tests
+    libgtest-dev libbenchmark-dev
+    python3-pil          # Pillow reference for the FFHQ alignment parity test
+    imagemagick          # independent image decoder used by tests (GIF check)
+    python3-numpy        # scripts/make_bad_inputs.py (bad-input corpus for tests/badinput)
+    clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, FACEMIX_FUZZ=ON) only
+  )
+fi
 
 if [ "$install_packages" = 1 ]; then
   missing=()
@@ -64,6 +76,14 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$root"
   cmake_args=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache "${cmake_args[@]}")
 fi
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}"
-cmake --build "$build_dir" -j "$jobs"
+if [ "$facemix_only" = 1 ]; then
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DFACEMIX_BUILD_TESTS=OFF -DFACEMIX_BUILD_BENCH=OFF "${cmake_args[@]}"
+  cmake --build "$build_dir" -j "$jobs" --target facemix
+else
+  # ON explicitly: a build directory configured by --facemix-only gets them back.
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DFACEMIX_BUILD_TESTS=ON -DFACEMIX_BUILD_BENCH=ON "${cmake_args[@]}"
+  cmake --build "$build_dir" -j "$jobs"
+fi
 echo "setup.sh: built $build_dir/src/facemix" >&2

@@ -6,9 +6,19 @@
 //
 // A FaceDetector holds read-only model data; detect() is const. Use one
 // detector per thread (dlib's detectors keep scratch buffers).
+//
+// Loading dlib's 99 MB landmark model takes ~1.4 s (its floats are stored in
+// a portable variable-length encoding). The first load therefore also writes
+// a fast-loading copy of the same numbers into the cache directory
+// (landmarks_cache_dir()), which later loads use while the source file keeps
+// its path, size and modification time. The copy is written only when the
+// model rebuilt from it serialises back to the source file's exact bytes, so
+// landmarks are the same with or without it. The HOG face detector compiled
+// into dlib (~0.4 s to decode) is kept there too, serialised.
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,12 +43,25 @@ struct Face {
 // Throws ModelError naming the package when none exists.
 std::string resolve_landmarks_model(const std::string& override_path = "");
 
+// Where fast-loading copies of landmark models are kept: $FACEMIX_CACHE_DIR,
+// else $XDG_CACHE_HOME/facemix, else $HOME/.cache/facemix ("" when none is set).
+std::string landmarks_cache_dir();
+
+// The copy of `model_path` in `cache_dir` (one file per source path).
+std::string landmarks_cache_path(const std::string& cache_dir, const std::string& model_path);
+
 class FaceDetector {
  public:
   // requires: landmarks_model is a dlib 68-point shape predictor file
   //           (resolved through resolve_landmarks_model when empty).
+  //           cache_dir: where its fast-loading copy is read or written;
+  //           unset = landmarks_cache_dir(), "" = no copy (dlib's own loader).
+  // ensures:  a copy that is missing or stale (source path, size or time
+  //           changed) or unreadable is (re)written atomically; failing to
+  //           write it is logged at debug level, never an error.
   // throws:   ModelError when the file is missing or not a shape predictor.
-  explicit FaceDetector(const std::string& landmarks_model = "");
+  explicit FaceDetector(const std::string& landmarks_model = "",
+                        const std::optional<std::string>& cache_dir = std::nullopt);
   ~FaceDetector();
   FaceDetector(FaceDetector&&) noexcept;
   FaceDetector& operator=(FaceDetector&&) noexcept;

@@ -16,6 +16,7 @@
 
 #include "facemix/errors.h"
 #include "facemix/face.h"
+#include "face/landmark_cache.h"
 
 namespace fs = std::filesystem;
 
@@ -50,7 +51,7 @@ double planned_scale(double pixels) {
 }  // namespace
 
 struct FaceDetector::Impl {
-  mutable dlib::frontal_face_detector detector = dlib::get_frontal_face_detector();
+  mutable dlib::frontal_face_detector detector;
   dlib::shape_predictor predictor;
 
   std::vector<Face> detect_at(const cv::Mat& image, double scale) const;
@@ -81,11 +82,20 @@ std::string resolve_landmarks_model(const std::string& override_path) {
   return path;
 }
 
-FaceDetector::FaceDetector(const std::string& landmarks_model) : impl_(new Impl) {
+std::string landmarks_cache_dir() { return detail::landmark_cache_dir(); }
+
+std::string landmarks_cache_path(const std::string& cache_dir, const std::string& model_path) {
+  return detail::landmark_cache_path(cache_dir, model_path);
+}
+
+FaceDetector::FaceDetector(const std::string& landmarks_model, const std::optional<std::string>& cache_dir)
+    : impl_(new Impl) {
   try {
     const std::string path = resolve_landmarks_model(landmarks_model);
     try {
-      dlib::deserialize(path) >> impl_->predictor;
+      const std::string dir = cache_dir ? *cache_dir : detail::landmark_cache_dir();
+      impl_->detector = detail::load_frontal_face_detector(dir);
+      impl_->predictor = detail::load_shape_predictor(path, dir);
     } catch (const std::exception& e) {
       throw ModelError(path + ": not a dlib shape predictor model (" +
                        std::string(e.what()).substr(0, 120) + ")");
