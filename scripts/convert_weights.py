@@ -116,7 +116,10 @@ def write_model(model, output):
         if back_meta != meta or list(back) != list(model.tensors) or not all(
                 np.array_equal(back[k], v) for k, v in model.tensors.items()):
             raise IoError("the written file does not read back identically", output)
-        os.chmod(tmp, 0o644)
+        # mkstemp creates 0600; give the model the mode any new file gets here.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, output)
         tmp = None
     except OSError as e:

@@ -136,4 +136,18 @@ Descriptor describe_face(const IdentityModel& model, const cv::Mat& image, const
 // Euclidean distance between two descriptors.
 double descriptor_distance(const Descriptor& a, const Descriptor& b);
 
+// How much a blend resembles each of its inputs: what every blend reports.
+struct IdentityFigures {
+  std::vector<double> distances;  // blend to each input, in input order
+  double max_distance = 0.0;
+  bool all_same = false;          // every input verifies at kSamePersonThreshold (0.6)
+  bool all_same_strict = false;   // ... and at kStrictSamePersonThreshold (0.5)
+};
+
+// requires: inputs non-empty.
+IdentityFigures identity_figures(const Descriptor& blend, const std::vector<Descriptor>& inputs);
+
+// One line for the log: "identity: distance to a.jpg 0.412, b.jpg 0.455; max 0.455 (every input verifies at 0.6)".
+std::string identity_summary(const IdentityFigures& figures, const std::vector<std::string>& input_names);
+
 }  // namespace facemix

@@ -24,10 +24,10 @@ namespace facemix {
 
 struct IdentityBalanceOptions {
   int search_size = 384;       // side of the candidates' crops (the chip needs ~150 px of face)
-  double stay_near = 0.25;     // penalty per unit of mean squared weight change
+  double stay_near = 0.1;      // penalty per unit of mean squared weight change
   double min_weight = 0.05;    // every weight of every part stays at least this
   std::vector<double> joint_steps = {0.1, 0.2, 0.3};  // first: all parts toward one input
-  std::vector<double> part_steps = {0.15, 0.075, 0.04};  // then each part alone, step by step
+  std::vector<double> part_steps = {0.3, 0.15, 0.075};  // then each part alone, step by step
 };
 
 struct IdentityBalance {

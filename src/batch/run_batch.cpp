@@ -27,7 +27,7 @@
 #include "facemix/model_file.h"
 #include "facemix/morph.h"
 #include "facemix/output.h"
-#include "facemix/paste_back.h"
+#include "facemix/pipeline_stages.h"
 #include "facemix/sha256.h"
 
 namespace fs = std::filesystem;
@@ -226,13 +226,10 @@ class Runner {
 
   // Reads and detects (and for the GAN engine, aligns at the model's size).
   void detect_photo(Photo& p, int worker, bool align) {
-    check_interrupt();
-    const cv::Mat image = read_image(p.path);
-    const std::vector<Face> found = detector(worker).detect(image);
-    p.face = select_face(found, s_.face, p.path);
+    const LocatedFace located = locate_face(detector(worker), p.path, s_.face);
+    p.face = located.face;
     p.has_face = true;
-    check_interrupt();
-    if (align) p.aligned = align_face(image, p.face.landmarks, AlignOptions{gen_->config().img_resolution}).image;
+    if (align) p.aligned = align_face(located.photo, p.face.landmarks, AlignOptions{gen_->config().img_resolution}).image;
   }
 
   // ---- GAN engine ----
@@ -292,30 +289,23 @@ class Runner {
     if (to_project.empty()) return;
     const auto t0 = Clock::now();
     std::vector<cv::Mat> faces;
-    ProjectorOptions o = options_;
+    std::vector<std::string> seed_keys;  // the photo's hash alone (the cache key holds the face index)
     for (Photo* p : to_project) {
       faces.push_back(p->aligned);
-      o.image_seeds.push_back(image_projection_seed(o.seed, p->sha256));
+      seed_keys.push_back(p->sha256);
     }
     spdlog::info("projecting {} photo(s)", faces.size());
-    const torch::Tensor targets = faces_to_targets(faces, gen_->config().img_resolution).to(gen_->w_avg().device());
     ProgressCallback progress;
     if (obs_.progress)
       progress = [this](const ProgressEvent& e) {
         obs_.progress({"batch", finished_, static_cast<int>(jobs_.size()), e.loss});
       };
-    const ProjectionResult r = project(gen_, targets, o, progress);  // throws Interrupted
+    const std::vector<torch::Tensor> ws = project_photos(gen_, faces, options_, seed_keys, progress);  // throws Interrupted
     const double share = seconds_since(t0) / static_cast<double>(to_project.size());
-    LatentRecord rec;
-    rec.model = fs::path(s_.model).filename().string();
-    rec.model_sha256 = model_sha_;
-    rec.num_ws = gen_->num_ws();
-    rec.w_dim = gen_->config().w_dim;
-    rec.face = s_.face;
-    rec.projection_json = to_json(options_, gen_->config().img_resolution);
+    LatentRecord rec = latent_record(s_.model, model_sha_, gen_, s_.face, options_);
     for (std::size_t k = 0; k < to_project.size(); ++k) {
       Photo& p = *to_project[k];
-      p.w = r.ws.narrow(0, static_cast<int64_t>(k), 1).cpu().contiguous();
+      p.w = ws[k];
       p.source = LatentSource::kProjected;
       p.aligned = cv::Mat();
       p.seconds += share;
@@ -350,7 +340,7 @@ class Runner {
         if (s_.engine != BatchEngine::kMakeup) collect_sources(job, o);  // throws the first bad photo's error
         const auto t0 = Clock::now();
         const cv::Mat out = s_.engine == BatchEngine::kGan     ? render_gan(job, worker)
-                            : s_.engine == BatchEngine::kMorph ? render_morph(job, worker)
+                            : s_.engine == BatchEngine::kMorph ? render_morph(job)
                                                                : makeup_->render(job, detector(worker));
         check_interrupt();
         write_image(job.output, out);
@@ -399,9 +389,8 @@ class Runner {
     std::vector<LayerMix> mixes;
     for (const auto& spec : s_.mix) mixes.push_back(parse_layer_mix(spec, job.inputs.size()));
     const double psi = job.truncation ? *job.truncation : s_.truncation;
-    const torch::Tensor w =
-        blend_latents(gen_, torch::cat(ws, 0), row_weights(gen_->num_ws(), weights_of(job), mixes), psi);
-    const cv::Mat face = render_face(gen_, w, s_.size);
+    const cv::Mat face =
+        render_gan_blend(gen_, torch::cat(ws, 0), row_weights(gen_->num_ws(), weights_of(job), mixes), psi, s_.size);
     const int t = paste_target(job);
     if (t < 0) return face;
     Photo& target = *photos_.at(job.inputs[static_cast<std::size_t>(t)]);
@@ -420,11 +409,7 @@ class Runner {
       target.face.landmarks = landmarks;
       target.has_face = true;
     }
-    const AlignmentPlan plan = plan_ffhq_alignment(landmarks, photo_image.size(), AlignOptions{s_.size});
-    // The photo's landmarks in the output crop's pixels: the paste mask's fallback.
-    Landmarks in_crop;
-    for (std::size_t k = 0; k < landmarks.size(); ++k) in_crop[k] = plan.to_aligned(landmarks[k]);
-    return paste_back(photo_image, plan, face, blended_face_landmarks(detector(worker), face, in_crop));
+    return paste_rendered_face(detector(worker), gan_paste_target(photo_image, landmarks, s_.size), face);
   }
 
   // ---- morph engine ----
@@ -467,22 +452,15 @@ class Runner {
     }
   }
 
-  cv::Mat render_morph(const BatchJob& job, int worker) {
-    (void)worker;
-    std::vector<MorphFace> faces;
-    std::vector<cv::Mat> images;
+  cv::Mat render_morph(const BatchJob& job) {
+    std::vector<cv::Mat> photos;
     std::vector<AlignedFace> aligned;
     for (const auto& in : job.inputs) {
       check_interrupt();
-      images.push_back(read_image(in));
-      aligned.push_back(align_face(images.back(), photos_.at(in)->face.landmarks, AlignOptions{s_.size}));
-      faces.push_back({aligned.back().image, aligned.back().landmarks});
+      photos.push_back(read_image(in));
+      aligned.push_back(align_face(photos.back(), photos_.at(in)->face.landmarks, AlignOptions{s_.size}));
     }
-    const MorphResult r = morph_faces(faces, weights_of(job));
-    const int t = paste_target(job);
-    if (t < 0) return r.image;
-    const std::size_t k = static_cast<std::size_t>(t);
-    return paste_back(images[k], aligned[k].alignment, r.image, r.landmarks);
+    return render_morph_blend(aligned, weights_of(job), photos, paste_target(job));
   }
 
   const std::vector<BatchJob>& jobs_;

@@ -8,7 +8,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 #include <opencv2/core/utility.hpp>
 #include <spdlog/spdlog.h>
@@ -25,6 +24,7 @@
 #include "memory_guard.h"
 #include "progress_bar.h"
 #include "projection_options.h"
+#include "threading.h"
 
 namespace fs = std::filesystem;
 
@@ -97,18 +97,6 @@ ResumePolicy resume_policy(const BatchArgs& a, const GlobalOptions& g) {
   if (g.overwrite == Overwrite::kYes) return ResumePolicy::kRemake;
   if (g.overwrite == Overwrite::kNever) return ResumePolicy::kKeep;
   return ResumePolicy::kMake;
-}
-
-std::string format_duration(double s) {
-  char buf[32];
-  const long t = static_cast<long>(s + 0.5);
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-  else if (t >= 60)
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lds", t);
-  return buf;
 }
 
 int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
@@ -197,8 +185,7 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
   s.cache_dir = a.cache;
   s.project_batch = a.project_batch;
   s.resume = resume;
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = g.threads > 0 ? g.threads : static_cast<int>(cores);
+  const int threads = g.threads > 0 ? g.threads : available_cores();
   s.jobs = a.jobs > 0 ? a.jobs : s.engine == BatchEngine::kGan ? 1 : threads;
   s.threads_per_job = std::max(1, threads / s.jobs);
   if (s.jobs > 1) cv::setNumThreads(s.threads_per_job);
@@ -215,7 +202,6 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
   }
 
   ProgressBar bar(g.progress_bar());
-  const ProgressCallback draw = bar.callback();
   BatchObserver obs;
   obs.job_finished = [&](const JobOutcome& o) {
     if (report) {
@@ -226,21 +212,9 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
     if (o.status != JobStatus::kSkipped) bar.finish();  // before the output line or the error line
     if (o.status == JobStatus::kDone) std::cout << o.job->output << std::endl;
   };
-  if (draw) {
-    // ETA from the jobs finished since work began (skipped ones are instant).
-    auto t0 = std::make_shared<std::chrono::steady_clock::time_point>();
-    auto s0 = std::make_shared<int>(-1);
-    obs.progress = [draw, t0, s0](const ProgressEvent& e) {
-      const auto now = std::chrono::steady_clock::now();
-      if (*s0 < 0) *s0 = e.step, *t0 = now;
-      std::string stage = "batch";
-      if (e.step > *s0) {
-        const double elapsed = std::chrono::duration<double>(now - *t0).count();
-        stage += " ETA " + format_duration(elapsed / (e.step - *s0) * (e.total - e.step));
-      }
-      draw({stage, e.step, e.total, e.loss});
-    };
-  }
+  // The bar's "batch" stage counts jobs from the moment work begins (after the
+  // skipped ones), so its rate and ETA are those of the whole batch.
+  obs.progress = bar.callback();
   const BatchSummary sum = run_batch(jobs, s, obs);
   bar.finish();
   if (!g.quiet)

@@ -1,12 +1,11 @@
 // The main form: `facemix IMAGE IMAGE [IMAGE...] -o OUT` blends the faces of
 // the inputs into one face (an image), or renders a sequence through them
-// (--frames: GIF, MP4 or a PNG directory), with the morph or the GAN engine
-// (blend_gan.cpp).
-#include <filesystem>
+// (--frames: GIF, MP4 or a PNG directory), with the morph or the GAN engine.
+// This file reads the options into a BlendRequest and prints what the
+// pipeline (facemix/pipeline.h) writes; blend_gan.cpp has the GAN options.
+#include <cstdint>
 #include <iostream>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,20 +13,13 @@
 
 #include "blend_gan.h"
 #include "commands.h"
-#include "facemix/output.h"
-#include "facemix/align.h"
 #include "facemix/errors.h"
-#include "facemix/face.h"
 #include "facemix/image_io.h"
 #include "facemix/latent_store.h"
-#include "facemix/model_file.h"
 #include "facemix/morph.h"
-#include "facemix/paste_back.h"
-#include "facemix/progress.h"
+#include "facemix/pipeline.h"
 #include "facemix/sequence.h"
 #include "progress_bar.h"
-
-namespace fs = std::filesystem;
 
 namespace facemix::cli {
 namespace {
@@ -38,6 +30,7 @@ struct BlendArgs {
   int size = 1024;
   int face = 0;
   std::uint64_t seed = 0;
+  std::int64_t max_pixels = ImageReadOptions{}.max_pixels;
   bool paste_back = false;
   int paste_into = 0;  // 1-based (CLI checks >= 1); 0 = not given
   int frames = 0;      // 0 = a single image
@@ -46,49 +39,10 @@ struct BlendArgs {
   GanBlendArgs gan;
 };
 
-enum class Engine { kMorph, kGan };
-
-struct EngineChoice {
-  Engine engine;
-  std::string notice;  // one line for the user, or empty
-  std::string model;   // the GAN engine's model file
-};
-
-// The one place that decides which engine renders: "gan" needs a model,
-// "auto" uses the GAN engine when a model is found and morphs otherwise.
-EngineChoice choose_engine(const std::string& requested, const std::string& model_option) {
-  if (requested == "morph") return {Engine::kMorph, "", ""};
-  std::string model;
-  try {
-    model = find_model(model_option);
-  } catch (const ModelError&) {
-    if (requested == "gan") throw;
-    return {Engine::kMorph,
-            "no GAN model found: blending with the landmark morph engine "
-            "(to use the GAN engine, add a model as models/README.md explains)", ""};
-  }
-  // --model and $FACEMIX_MODEL come back unchecked: a typo there is an error,
-  // not a silent fallback.
-  if (!fs::is_regular_file(model))
-    throw ModelError(model + ": no such model file (from --model or $FACEMIX_MODEL)");
-  if (requested == "gan") return {Engine::kGan, "", model};
-  return {Engine::kGan,
-          "blending with the GAN engine, model " + model +
-              " (projection takes a few minutes on a CPU; --engine morph is instant)",
-          model};
-}
-
-// Everything decided from the command line before any image is read.
-struct BlendPlan {
-  std::vector<double> weights;
-  EngineChoice engine;
-  std::optional<SequenceFormat> sequence;
-  int paste_target = -1;  // 0-based input index, -1 = no paste-back
-  std::vector<std::string> keep_outputs;  // "" where skipped (-n)
-};
-
-BlendPlan plan_blend(const BlendArgs& a, const GlobalOptions& g, bool& skip) {
-  BlendPlan p;
+// The pipeline's request from the options, after the checks that concern
+// the options themselves; the pipeline checks files.
+BlendRequest make_request(const BlendArgs& a, const GlobalOptions& g) {
+  BlendRequest r;
   const std::size_t n = a.inputs.size();
   if (n < 2)
     throw UsageError("need at least 2 input images to blend (got " + std::to_string(n) +
@@ -96,9 +50,9 @@ BlendPlan plan_blend(const BlendArgs& a, const GlobalOptions& g, bool& skip) {
   if (a.output.empty()) throw UsageError("-o OUT is required (an image, or with --frames a .gif, .mp4 or DIR/)");
   if (a.frames > 0 && !a.weights.empty())
     throw UsageError("-w and --frames exclude each other: a sequence runs through the inputs in order");
-  p.weights = a.weights.empty() ? equal_weights(n) : parse_weights(a.weights, n);
-  p.engine = choose_engine(a.engine, a.model);
-  if (p.engine.engine != Engine::kGan) {
+  r.weights = a.weights.empty() ? equal_weights(n) : parse_weights(a.weights, n);
+  r.engine = choose_blend_engine(a.engine, a.model);
+  if (r.engine.engine != BlendEngine::kGan) {
     for (const auto& in : a.inputs)
       if (is_latent_path(in)) throw UsageError(in + ": latent inputs need the GAN engine (--engine gan and a model)");
     const GanBlendArgs& gan = a.gan;
@@ -111,142 +65,45 @@ BlendPlan plan_blend(const BlendArgs& a, const GlobalOptions& g, bool& skip) {
                                                                : nullptr;
     if (gan_only) throw UsageError(std::string(gan_only) + " needs the GAN engine (--engine gan and a model)");
   }
-
-  p.sequence = check_sequence_output(a.output, a.frames);
-
+  check_sequence_output(a.output, a.frames);
   if (a.paste_into > static_cast<int>(n))
     throw UsageError("--paste-into " + std::to_string(a.paste_into) + ": there are " + std::to_string(n) +
                      " inputs (1 = the first)");
-  if (a.paste_into != 0 || a.paste_back) p.paste_target = a.paste_into != 0 ? a.paste_into - 1 : 0;
+  if (a.paste_into != 0 || a.paste_back) r.paste_target = a.paste_into != 0 ? a.paste_into - 1 : 0;
 
-  if (!a.keep_aligned.empty()) {
-    ensure_output_directory(a.keep_aligned, "--keep-aligned");
-    std::map<std::string, std::string> seen;
-    for (const auto& in : a.inputs) {
-      if (is_latent_path(in)) {  // no photo, no crop
-        p.keep_outputs.emplace_back();
-        continue;
-      }
-      const std::string out = derived_output_path(in, a.keep_aligned, "_aligned", ".png");
-      auto [it, fresh] = seen.emplace(out, in);
-      if (!fresh)
-        throw UsageError("--keep-aligned: " + in + " and " + it->second + " would both be saved as " + out);
-      p.keep_outputs.push_back(out);
-    }
-  }
-
-  // Outputs are checked before anything expensive happens.
-  skip = !(p.sequence ? prepare_sequence_output(a.output, *p.sequence, a.inputs, g.overwrite)
-                      : prepare_output(a.output, a.inputs, g.overwrite));
-  if (skip) return p;
-  for (auto& out : p.keep_outputs) {
-    if (out.empty()) continue;
-    if (fs::weakly_canonical(out) == fs::weakly_canonical(a.output))
-      throw UsageError(out + ": --keep-aligned would overwrite the blend output");
-    if (!prepare_output(out, a.inputs, g.overwrite)) {
-      spdlog::info("{}: exists, not saved again (-n)", out);
-      out.clear();
-    }
-  }
-  // Inputs: readable image headers now, not after minutes of work on the others.
-  for (const auto& in : a.inputs) {
-    if (!is_latent_path(in))
-      read_image_header_size(in);
-    else if (!fs::is_regular_file(in))
-      throw ModelError(in + ": no such latent file");
-  }
-  return p;
+  r.inputs = a.inputs;
+  r.output = a.output;
+  r.size = a.size;
+  r.face = a.face;
+  r.landmarks_model = a.landmarks_model;
+  r.read.max_pixels = a.max_pixels;
+  r.frames = a.frames;
+  r.boomerang = a.boomerang;
+  r.fps = a.fps;
+  r.keep_aligned = a.keep_aligned;
+  r.overwrite = g.overwrite;
+  return r;
 }
 
-struct Input {
-  cv::Mat photo;  // kept only for the paste-back target
-  AlignedFace aligned;
-};
-
-// The GAN engine's share of the run (blend_gan.cpp).
-int run_gan(const BlendArgs& a, const BlendPlan& plan, const GlobalOptions& g) {
-  GanBlendJob job;
-  job.inputs = a.inputs;
-  job.model = plan.engine.model;
-  job.output = a.output;
-  job.weights = plan.weights;
-  job.size = a.size;
-  job.face = a.face;
-  job.seed = a.seed;
-  job.landmarks_model = a.landmarks_model;
-  job.keep_aligned = a.keep_aligned;
-  job.keep_outputs = plan.keep_outputs;
-  job.paste_target = plan.paste_target;
-  job.sequence = plan.sequence;
-  job.frames = a.frames;
-  job.boomerang = a.boomerang;
-  job.fps = a.fps;
-  return run_gan_blend(job, a.gan, g);
-}
-
-int run_blend(const BlendArgs& given, const GlobalOptions& g, CLI::App& app) {
+int run_blend_main(const BlendArgs& given, const GlobalOptions& g, CLI::App& app) {
   if (given.inputs.empty() && given.output.empty() && given.gan.latents.empty()) {
     std::cerr << app.help();
     return kExitUsage;
   }
   BlendArgs a = given;  // --latents files are inputs after the images
   for (const auto& l : split_latents_option(given.gan.latents)) a.inputs.push_back(l);
-  bool skip = false;
-  const BlendPlan plan = plan_blend(a, g, skip);
-  if (skip) {
-    spdlog::info("{}: exists, skipped (-n)", a.output);
-    return kExitOk;
-  }
-  if (!plan.engine.notice.empty()) spdlog::info("{}", plan.engine.notice);
-  if (plan.engine.engine == Engine::kGan) return run_gan(a, plan, g);
+  BlendRequest request = make_request(a, g);
+  if (request.engine.engine == BlendEngine::kGan) request.gan = to_gan_settings(a.gan, a.seed);
 
   ProgressBar bar(g.progress_bar());
-  const ProgressCallback progress = bar.callback();
-  const FaceDetector detector(a.landmarks_model);
-  AlignOptions align_options;
-  align_options.output_size = a.size;
-  std::vector<Input> inputs(a.inputs.size());
-  for (std::size_t i = 0; i < a.inputs.size(); ++i) {
-    check_interrupt();
-    const std::string& in = a.inputs[i];
-    cv::Mat photo = read_image(in);
-    const std::vector<Face> found = detector.detect(photo);
-    const Face& face = select_face(found, a.face, in);
-    check_interrupt();
-    inputs[i].aligned = align_face(photo, face.landmarks, align_options);
-    if (static_cast<int>(i) == plan.paste_target) inputs[i].photo = photo;
-    if (progress) progress({"align", static_cast<int>(i) + 1, static_cast<int>(a.inputs.size()), -1.0});
-  }
-  for (std::size_t i = 0; i < plan.keep_outputs.size(); ++i) {
-    if (plan.keep_outputs[i].empty()) continue;
-    write_image(plan.keep_outputs[i], inputs[i].aligned.image);
-    std::cout << plan.keep_outputs[i] << std::endl;
-  }
-
-  std::vector<MorphFace> faces;
-  for (const auto& in : inputs) faces.push_back({in.aligned.image, in.aligned.landmarks});
-  // The blended face, pasted into the target photo when asked.
-  auto finish = [&](const MorphResult& r) -> cv::Mat {
-    if (plan.paste_target < 0) return r.image;
-    const Input& t = inputs[static_cast<std::size_t>(plan.paste_target)];
-    return paste_back(t.photo, t.aligned.alignment, r.image, r.landmarks);
+  BlendObserver observer;
+  observer.progress = bar.callback();
+  observer.written = [&bar](const std::string& path) {
+    bar.finish();  // the bar's line first, then the result line
+    std::cout << path << std::endl;
   };
-
-  if (!plan.sequence) {
-    check_interrupt();
-    write_image(a.output, finish(morph_faces(faces, plan.weights)));
-  } else {
-    const Morpher morpher(faces);
-    const std::vector<int> order = sequence_order(a.frames, a.boomerang);
-    SequenceWriteOptions options;
-    options.fps = a.fps;
-    write_sequence(
-        a.output, *plan.sequence, static_cast<int>(order.size()),
-        [&](int i) { return finish(morpher.render(sequence_weights(order[i], a.frames, faces.size()))); },
-        options, progress);
-  }
-  bar.finish();
-  std::cout << a.output << std::endl;
+  const BlendResult result = run_blend(request, observer);
+  if (result.skipped) spdlog::info("{}: exists, skipped (-n)", a.output);
   return kExitOk;
 }
 
@@ -272,6 +129,9 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
       ->group(io);
   app.add_option("--face", a->face, "Which face of each input: 0 = largest, 1 = next, ...")
       ->check(CLI::NonNegativeNumber)
+      ->group(io);
+  app.add_option("--max-pixels", a->max_pixels, "Refuse input images with more pixels than this")
+      ->check(CLI::PositiveNumber)
       ->group(io);
   app.add_option("--keep-aligned", a->keep_aligned,
                  "Also save each input's aligned crop as DIR/<name>_aligned.png (GAN engine: and its "
@@ -316,7 +176,7 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
   app.add_flag("--boomerang", a->boomerang, "Play the sequence there and back (loops smoothly)")
       ->needs(frames)
       ->group(sequence);
-  return [a, &g, &app] { return run_blend(*a, g, app); };
+  return [a, &g, &app] { return run_blend_main(*a, g, app); };
 }
 
 const CommandRegistration reg{"", 0, &add_blend_main};

@@ -19,6 +19,7 @@
 #include "facemix/image_io.h"
 #include "facemix/latent_store.h"
 #include "facemix/model_file.h"
+#include "facemix/pipeline_stages.h"
 #include "facemix/progress.h"
 #include "facemix/projector.h"
 #include "facemix/sha256.h"
@@ -94,14 +95,12 @@ int run_project(const ProjectArgs& a, const GlobalOptions& g) {
     for (auto& j : jobs) {
       check_interrupt();
       try {
-        const cv::Mat photo = read_image(j.input);
         if (a.aligned) {
-          if (photo.rows != photo.cols) throw UsageError(j.input + ": --aligned input is not square");
-          j.face = photo;
+          j.face = read_image(j.input);
+          if (j.face.rows != j.face.cols) throw UsageError(j.input + ": --aligned input is not square");
         } else {
-          const std::vector<Face> found = detector->detect(photo);  // select_face refers into it
-          const Face& f = select_face(found, a.face, j.input);
-          j.face = align_face(photo, f.landmarks, AlignOptions{R}).image;
+          const LocatedFace f = locate_face(*detector, j.input, a.face);
+          j.face = align_face(f.photo, f.face.landmarks, AlignOptions{R}).image;
         }
         ok.push_back(j);
       } catch (const Interrupted&) {
@@ -116,39 +115,31 @@ int run_project(const ProjectArgs& a, const GlobalOptions& g) {
   if (jobs.empty()) return exit_code;
 
   std::vector<cv::Mat> faces;
-  for (const auto& j : jobs) faces.push_back(j.face);
-  const torch::Tensor targets = faces_to_targets(faces, R).to(gen->w_avg().device());
+  std::vector<std::string> seed_keys;
+  for (const auto& j : jobs) {
+    faces.push_back(j.face);
+    seed_keys.push_back(photo_seed_key(j.input, a.face));
+  }
   spdlog::info("projecting {} face(s) into {} ({} space, schedule {}, {} loss)", jobs.size(), model_path,
                to_string(options.space), to_string(options.schedule),
                options.perceptual_model.empty() ? "pixel" : "perceptual");
-  ProjectorOptions seeded = options;  // each photo's own random stream: same photo, same latent
-  for (const auto& j : jobs)
-    seeded.image_seeds.push_back(
-        image_projection_seed(options.seed, sha256_file_hex(j.input) + "#" + std::to_string(a.face)));
-  ProjectionResult result;
+  std::vector<torch::Tensor> ws;
   {
     ProgressBar bar(g.progress_bar());
-    result = project(gen, targets, seeded, bar.callback());
+    ws = project_photos(gen, faces, options, seed_keys, bar.callback());
   }
 
-  LatentRecord rec;
-  rec.model = fs::path(model_path).filename().string();
-  rec.model_sha256 = sha256_file_hex(model_path);
-  rec.num_ws = gen->num_ws();
-  rec.w_dim = gen->config().w_dim;
-  rec.face = a.face;
-  rec.projection_json = to_json(options, R);
+  LatentRecord rec = latent_record(model_path, sha256_file_hex(model_path), gen, a.face, options);
   for (size_t i = 0; i < jobs.size(); ++i) {
     check_interrupt();
-    const torch::Tensor w = result.ws.narrow(0, static_cast<int64_t>(i), 1).cpu();
     if (!jobs[i].latent.empty()) {
       rec.image = fs::path(jobs[i].input).filename().string();
       rec.image_sha256 = sha256_file_hex(jobs[i].input);
-      save_latent(jobs[i].latent, w, rec);
+      save_latent(jobs[i].latent, ws[i], rec);
       std::cout << jobs[i].latent << std::endl;
     }
     if (!jobs[i].image.empty()) {
-      write_image(jobs[i].image, render_face(gen, w, R));
+      write_image(jobs[i].image, render_face(gen, ws[i], R));
       std::cout << jobs[i].image << std::endl;
     }
   }

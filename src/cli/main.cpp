@@ -4,18 +4,18 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <thread>
+#include <memory>
 
-#include <opencv2/core/utility.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include "commands.h"
 #include "facemix/errors.h"
 #include "facemix/progress.h"
 #include "facemix/version.h"
+#include "status_line_sink.h"
+#include "threading.h"
 
 namespace {
 
@@ -26,7 +26,16 @@ void on_signal(int sig) {
 }
 
 void setup_logging(const facemix::cli::GlobalOptions& g) {
-  auto logger = spdlog::stderr_color_mt("facemix");
+  std::shared_ptr<spdlog::logger> logger;
+  if (g.progress_bar()) {
+    // A progress bar may be on stderr's last line: each log line erases it
+    // first and draws it again after, so the two never share a line.
+    auto sink = std::make_shared<facemix::cli::StatusLineSink>(
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), facemix::cli::StatusLine::for_stderr());
+    logger = std::make_shared<spdlog::logger>("facemix", sink);
+  } else {
+    logger = spdlog::stderr_color_mt("facemix");
+  }
   logger->set_pattern("facemix: %^%l%$: %v");
   spdlog::set_default_logger(logger);
   if (g.quiet)
@@ -37,18 +46,6 @@ void setup_logging(const facemix::cli::GlobalOptions& g) {
     spdlog::set_level(spdlog::level::debug);
   else
     spdlog::set_level(spdlog::level::info);
-}
-
-void apply_threads(int threads) {
-  if (threads <= 0) {
-    // "0 = all cores": Torch's own default can be lower (one thread on some
-    // VMs, where it counts physical cores from CPUID), OpenCV's is all cores.
-    const unsigned cores = std::thread::hardware_concurrency();
-    if (cores > 0) at::set_num_threads(static_cast<int>(cores));
-    return;
-  }
-  at::set_num_threads(threads);
-  cv::setNumThreads(threads);
 }
 
 }  // namespace
@@ -119,13 +116,15 @@ int main(int argc, char** argv) {
   g.overwrite = yes ? Overwrite::kYes : never ? Overwrite::kNever : Overwrite::kRefuse;
 
   if (show_version) {
+    apply_thread_settings(g.threads);
     std::cout << version_line() << "\n";
-    if (g.verbosity > 0) std::cout << library_versions();
+    if (g.verbosity > 0) std::cout << library_versions() << thread_settings_report();
+    if (g.verbosity > 1) print_openmp_environment();  // stderr, from the OpenMP runtime itself
     return kExitOk;
   }
 
   setup_logging(g);
-  apply_threads(g.threads);
+  apply_thread_settings(g.threads);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 

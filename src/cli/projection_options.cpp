@@ -57,10 +57,9 @@ void add_projection_options(CLI::App& app, ProjectionArgs& a, const std::string&
       ->group(advanced_group);
 }
 
-ProjectorOptions to_projector_options(const ProjectionArgs& a, int img_resolution) {
+ProjectorOptions to_projector_options_unscheduled(const ProjectionArgs& a) {
   ProjectorOptions o = a.numbers;
   o.space = parse_latent_space(a.space);
-  o.schedule = a.schedule.empty() ? default_schedule(img_resolution) : parse_schedule(a.schedule, img_resolution);
   o.seed = a.seed;
   o.optimize_noise = !a.fixed_noise;
   if (!a.perceptual.empty()) {
@@ -68,6 +67,12 @@ ProjectorOptions to_projector_options(const ProjectionArgs& a, int img_resolutio
       throw ModelError(a.perceptual + ": --perceptual: no such file");
     o.perceptual_model = a.perceptual;
   }
+  return o;
+}
+
+ProjectorOptions to_projector_options(const ProjectionArgs& a, int img_resolution) {
+  ProjectorOptions o = to_projector_options_unscheduled(a);
+  o.schedule = a.schedule.empty() ? default_schedule(img_resolution) : parse_schedule(a.schedule, img_resolution);
   return o;
 }
 

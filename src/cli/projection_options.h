@@ -32,4 +32,8 @@ void add_projection_options(CLI::App& app, ProjectionArgs& a, const std::string&
 //           ModelError when --perceptual names no file.
 ProjectorOptions to_projector_options(const ProjectionArgs& a, int img_resolution);
 
+// The same without the schedule (left empty), for callers that learn the
+// model's resolution later (the blend pipeline: GanBlendSettings::schedule).
+ProjectorOptions to_projector_options_unscheduled(const ProjectionArgs& a);
+
 }  // namespace facemix::cli

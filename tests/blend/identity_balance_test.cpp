@@ -29,7 +29,8 @@ Input prepare(const std::string& name) {
   static const FaceDetector detector;
   const std::string path = faces_dir() + "/" + name;
   const cv::Mat photo = read_image(path);
-  const Face& face = select_face(detector.detect(photo), 0, path);
+  const std::vector<Face> found = detector.detect(photo);
+  const Face& face = select_face(found, 0, path);
   AlignOptions o;
   o.output_size = 512;
   const AlignedFace a = align_face(photo, face.landmarks, o);

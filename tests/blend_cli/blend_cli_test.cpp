@@ -228,3 +228,17 @@ TEST_F(BlendCli, NeverOverwritesAnInput) {
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_EQ(read_file(copy), read_file(face(kA)));
 }
+
+TEST_F(BlendCli, MaxPixelsRefusesALargerPhotoByName) {
+  const cv::Size size = facemix::read_image_header_size(face(kA));  // kB has the same size
+  const std::int64_t pixels = static_cast<std::int64_t>(size.width) * size.height;
+  const std::string out = dir.file("x.png");
+  const auto r = blend({"--max-pixels", std::to_string(pixels - 1), "-o", out});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find(face(kA)), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--max-pixels"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir.list().empty());
+  // At the limit exactly, the same blend runs.
+  const auto ok = blend({"--max-pixels", std::to_string(pixels), "-y", "-o", out});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}

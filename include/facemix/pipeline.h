@@ -1,0 +1,125 @@
+// The blend pipeline: one request in, the written output(s) and what was
+// done out. The main form (`facemix A B -o OUT`, both engines) runs one
+// request; `facemix batch` and `facemix project` run the same stages
+// (pipeline_stages.h) over many photos with shared models.
+//
+//   facemix::BlendRequest req;
+//   req.inputs = {"a.jpg", "b.jpg"};
+//   req.output = "blend.png";
+//   req.engine = facemix::choose_blend_engine("auto", "").engine;
+//   facemix::BlendObserver obs;
+//   obs.written = [](const std::string& path) { std::cout << path << "\n"; };
+//   facemix::BlendResult r = facemix::run_blend(req, obs);   // r.weights, r.timings
+//
+// Data flows one way: read photo -> detect -> align -> choose weights ->
+// (morph | project, mix, render) -> paste-back -> write (atomically).
+// The weights are chosen between alignment and rendering (`choose_weights`),
+// so a step that picks them from the aligned faces (an identity-balanced
+// search) sits there, and the result reports the weights actually used.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "facemix/align.h"
+#include "facemix/image_io.h"
+#include "facemix/output.h"
+#include "facemix/progress.h"
+#include "facemix/projector.h"
+#include "facemix/sequence.h"
+
+namespace facemix {
+
+enum class BlendEngine { kMorph, kGan };
+
+struct EngineChoice {
+  BlendEngine engine = BlendEngine::kMorph;
+  std::string model;   // the GAN engine's model file
+  std::string notice;  // one line for the user (which engine and why), or ""
+};
+
+// The one place that decides which engine renders: "morph"; "gan" needs a
+// model; "auto" uses the GAN engine when a model is found, morph otherwise.
+// requires: requested is "auto", "morph" or "gan".
+// throws:   ModelError for "gan" without a model, and for a model named by
+//           model_option or $FACEMIX_MODEL that does not exist (a typo there
+//           is an error, never a silent fallback).
+EngineChoice choose_blend_engine(const std::string& requested, const std::string& model_option);
+
+// The GAN engine's settings (ignored by the morph engine).
+struct GanBlendSettings {
+  ProjectorOptions projection;   // seed = --seed; its schedule is set from `schedule`
+  std::string schedule;          // --schedule text, "" = the model's default (parsed once the model is loaded)
+  std::vector<std::string> mix;  // --mix RANGE=WEIGHTS specs
+  double truncation = 1.0;
+  std::string device = "cpu";
+  std::string save_latents;      // DIR for <name>.npz + .json per photo, or ""
+};
+
+// The aligned faces of a request, for a weight choice.
+struct AlignedInputs {
+  std::vector<std::string> paths;
+  std::vector<AlignedFace> faces;  // morph engine: at the output size
+};
+// Picks the weights once the faces are aligned; gets the request's weights.
+using WeightChooser =
+    std::function<std::vector<double>(const AlignedInputs& inputs, const std::vector<double>& requested)>;
+
+struct BlendRequest {
+  std::vector<std::string> inputs;   // photos; GAN engine: also latent files (.npz/.npy)
+  std::string output;                // an image, or with frames > 0 a .gif, .mp4 or DIR/
+  EngineChoice engine;
+  std::vector<double> weights;       // normalised, one per input (morph.h parse_weights)
+  int size = 1024;                   // side of the output face crop
+  int face = 0;                      // which face of each photo (0 = largest)
+  std::string landmarks_model;       // "" = the default (face.h)
+  ImageReadOptions read;             // --max-pixels
+  int paste_target = -1;             // input index to paste into, -1 = none
+  int frames = 0;                    // > 0: a sequence of this many frames (weights unused)
+  bool boomerang = false;
+  double fps = 25.0;
+  std::string keep_aligned;          // DIR for <name>_aligned.png (GAN: also _projected.png), or ""
+  Overwrite overwrite = Overwrite::kRefuse;
+  GanBlendSettings gan;
+  WeightChooser choose_weights;      // morph engine, single image; empty = the request's weights
+};
+
+struct StageTiming {
+  std::string stage;  // "load", "detect+align", "project", "render+write"
+  double seconds = 0;
+};
+
+struct BlendResult {
+  bool skipped = false;               // -n and the output exists: nothing was done
+  std::vector<double> weights;        // the weights the blend used (single image)
+  std::vector<std::string> written;   // every file written, in order (as BlendObserver::written saw)
+  std::vector<StageTiming> timings;
+};
+
+struct BlendObserver {
+  ProgressCallback progress;                         // stages "align", "project ...", "frames"
+  std::function<void(const std::string&)> written;   // each output once written: the CLI prints it
+  std::function<void(const std::string&)> note;      // a line for the user about an output skipped (-n)
+};
+
+// The whole blend. Before any photo is decoded: the outputs are checked
+// (prepare_output / prepare_sequence_output under request.overwrite; a
+// skipped main output returns skipped = true), the input headers are read,
+// and for the GAN engine the model, mix specs and latent inputs are loaded
+// and checked. Then every photo is read, its face detected and aligned, the
+// weights chosen, the blend rendered (and pasted back), and the outputs
+// written atomically.
+// requires: inputs.size() >= 2, weights.size() == inputs.size(); output
+//           extension valid for its kind (the CLI checks --frames against it);
+//           paste_target < inputs.size(); latent inputs only with the GAN engine.
+// ensures:  same request, same bytes.
+// throws:   UsageError, IoError, NoFaceError, ModelError, Interrupted (errors.h);
+//           no partial output is left.
+BlendResult run_blend(const BlendRequest& request, const BlendObserver& observer = {});
+
+}  // namespace facemix
