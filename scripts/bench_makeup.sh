@@ -29,11 +29,8 @@ if ! "$facemix" --help 2>&1 | grep -qE '^  score( |$)'; then
   exit 0
 fi
 portraits=$FACEMIX_SHARED/faces/portraits
-echo "identity distance, photo vs result (target under 0.35), as 'facemix score PHOTO RESULT' prints it:"
-for result in "$results"/*.png; do
-  photo=$(basename "$result" .png)
-  photo=${photo%%__*}
-  [ -f "$portraits/$photo.jpg" ] || continue  # a photo given by path: scored by hand
-  printf '%s: ' "$(basename "$result" .png)"
-  "$facemix" -q score "$portraits/$photo.jpg" "$result"
+echo "identity distance, photo vs each of its results (target under 0.35; facemix score: distance, verdicts at 0.6 and 0.5, file):"
+for photo in $(ls "$results" | sed 's/__.*//' | sort -u); do
+  [ -f "$portraits/$photo.jpg" ] || continue  # a photo given by path: score it by hand
+  "$facemix" -q score "$portraits/$photo.jpg" "$results/$photo"__*.png
 done
