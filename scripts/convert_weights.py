@@ -9,7 +9,10 @@ Inputs (recognised by content, not by extension):
   - NVIDIA PyTorch network pickles (stylegan2-ada-pytorch, and the StyleGAN2
     pickles of the stylegan3 release),
   - NVIDIA TensorFlow StyleGAN2 pickles (e.g. stylegan2-ffhq-config-f.pkl),
-  - rosinality stylegan2-pytorch checkpoints (.pt, zip or legacy torch.save).
+  - rosinality stylegan2-pytorch checkpoints (.pt, zip or legacy torch.save);
+and, into a facemix identity model (format facemix-identity):
+  - face-api's face recognition weights: the tfjs manifest
+    face_recognition_model-weights_manifest.json, with its .bin shard beside it.
 No code from the input is ever run: pickles are read by a restricted
 unpickler that only rebuilds the globals listed in facemix_convert/allowlist.py.
 Needs numpy only (Debian: apt-get install python3-numpy; python3-torch pulls it in).
@@ -35,7 +38,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from facemix_convert import safetensors_file, stylegan_config as sc  # noqa: E402
+from facemix_convert import from_faceapi, safetensors_file, stylegan_config as sc  # noqa: E402
 from facemix_convert.checkpoint import count_values, load  # noqa: E402
 from facemix_convert.errors import (EXIT_INTERRUPTED, ConvertError, IoError, ModelError,  # noqa: E402
                                     UsageError)
@@ -113,7 +116,10 @@ def write_model(model, output):
         if back_meta != meta or list(back) != list(model.tensors) or not all(
                 np.array_equal(back[k], v) for k, v in model.tensors.items()):
             raise IoError("the written file does not read back identically", output)
-        os.chmod(tmp, 0o644)
+        # mkstemp creates 0600; give the model the mode any new file gets here.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, output)
         tmp = None
     except OSError as e:
@@ -169,10 +175,28 @@ def _malformed_as_model_error():
         raise ModelError(f"malformed or unsupported checkpoint ({type(e).__name__}: {e})") from None
 
 
+def run_identity(args, data):
+    """face-api's tfjs manifest -> facemix identity model."""
+    with _malformed_as_model_error():
+        model = from_faceapi.convert(args.input, data)
+    if args.info:
+        count = sum(int(np.prod(v.shape)) for v in model.tensors.values())
+        print("\n".join([f"file: {args.input}", f"format: {from_faceapi.KIND}",
+                         f"network: {model.network}", f"tensors: {len(model.tensors)}",
+                         f"parameters: {count}",
+                         f"output_bytes: {safetensors_file.file_size(model.tensors, model.metadata())}"]))
+        return
+    write_model(model, args.output)
+    print(f"{PROG}: {args.input}: {from_faceapi.KIND} -> {args.output}: identity model, "
+          f"{len(model.tensors)} tensors", file=sys.stderr)
+
+
 def run(args):
     if args.output:
         check_output(args.output, args.input, args.yes)
     data = read_input(args.input)
+    if from_faceapi.is_manifest(data):
+        return run_identity(args, data)
     with _malformed_as_model_error():
         ckpt = load(data)
     del data

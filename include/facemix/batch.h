@@ -62,6 +62,11 @@ std::vector<BatchJob> parse_manifest(const std::string& text, const std::string&
 // throws:  IoError naming dir when it is not a readable directory.
 std::vector<std::string> list_photos(const std::string& dir, bool recursive, const std::string& exclude_dir = "");
 
+// The name each photo gives its outputs: its path relative to photos_root
+// without extension, '/' replaced by '_', with "_<ext>" appended where two
+// photos would otherwise share a name ("a/b.jpg" -> "a_b").
+std::vector<std::string> photo_names(const std::vector<std::string>& photos, const std::string& photos_root);
+
 enum class PairMode {
   kAll,       // every combination of `group` photos (group 2: every pair i < j)
   kAdjacent,  // every run of `group` consecutive photos in sorted order
@@ -76,10 +81,9 @@ struct DirectoryJobOptions {
   std::string extension = ".png";
 };
 
-// The job list of a directory. Output names are the photos' names (path
-// relative to photos_root without extension, '/' replaced by '_'; the
-// extension appended as "_ext" when two photos would otherwise share a name)
-// joined with '+', e.g. out/alice+bob.png: stable whatever else the folder holds.
+// The job list of a directory. Output names are the photos' names
+// (photo_names()) joined with '+', e.g. out/alice+bob.png: stable whatever
+// else the folder holds.
 // requires: photos from list_photos(photos_root, ...).
 // ensures:  jobs in lexicographic order of photo indices (all: (0,1), (0,2), ...
 //           (1,2), ...; adjacent: (0,1), (1,2), ...); none when fewer photos

@@ -28,12 +28,13 @@
 #include <vector>
 
 #include "facemix/batch.h"
+#include "facemix/makeup_batch.h"
 #include "facemix/progress.h"
 #include "facemix/projector.h"
 
 namespace facemix {
 
-enum class BatchEngine { kGan, kMorph };
+enum class BatchEngine { kGan, kMorph, kMakeup };  // kMakeup: jobs from makeup_jobs()
 
 // What to do with a job whose output already exists.
 enum class ResumePolicy {
@@ -60,6 +61,7 @@ struct BatchSettings {
   int jobs = 1;                      // worker threads for detection and rendering
   int threads_per_job = 1;           // Torch/OpenCV threads inside each worker
   ResumePolicy resume = ResumePolicy::kMake;
+  MakeupJobSettings makeup;          // kMakeup: parts, amount (size and face are taken from above)
 };
 
 enum class JobStatus { kDone, kSkipped, kFailed };

@@ -7,9 +7,10 @@
 // read_image accepts PNG, JPEG, WebP, BMP and TIFF, 8 or 16 bits per channel,
 // grayscale, colour, with or without alpha, and always returns CV_8UC3 BGR:
 // grayscale is copied into three channels, alpha is composited over a neutral
-// mid-grey background, and the EXIF orientation (JPEG, PNG, WebP) is applied so
-// the pixels are upright as a viewer shows them. Every refusal is one IoError
-// line that names the file and the problem.
+// mid-grey background, and the orientation (EXIF in JPEG, PNG and WebP, the
+// Orientation tag of a TIFF) is applied so the pixels are upright as a viewer
+// shows them. Every refusal is one IoError line that names the file and the
+// problem.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +31,7 @@ struct ImageReadOptions {
 constexpr int kAlphaBackgroundGrey = 128;
 
 // requires: nothing (every problem is reported by exception).
-// ensures:  returns a non-empty CV_8UC3 BGR image, upright per EXIF orientation.
+// ensures:  returns a non-empty CV_8UC3 BGR image, upright per its orientation tag.
 // throws:   IoError naming `path` when the file is missing, a directory,
 //           unreadable (permissions), empty, not an image, in an unsupported
 //           format, truncated or corrupt, or larger than opts.max_pixels.

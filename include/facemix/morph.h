@@ -110,6 +110,35 @@ struct MorphResult {
   Landmarks landmarks;  // the averaged landmarks, in the same pixel frame
 };
 
+// ---- separate shape and appearance ------------------------------------------------
+
+// Facial regions whose appearance can be mixed with their own weights. kFace is
+// the rest of the face (cheeks, forehead, chin, jaw); everything outside the
+// face (hair, ears, neck, backdrop) is the backdrop.
+enum FaceRegion : int { kRegionEyes = 0, kRegionNose, kRegionMouth, kRegionFace };
+constexpr int kFaceRegionCount = 4;
+const char* face_region_name(int region);  // "eyes", "nose", "mouth", "face"
+
+// What a morph mixes, each with its own weights over the inputs (each vector
+// one weight per input, normally summing to 1): the landmark geometry every
+// face is warped to, the backdrop's appearance, and each region's appearance.
+struct MorphMix {
+  std::vector<double> shape;
+  std::vector<double> backdrop;
+  std::array<std::vector<double>, kFaceRegionCount> regions;
+
+  // Every part mixed with `weights`: renders exactly as render(weights).
+  static MorphMix uniform(const std::vector<double>& weights);
+  bool is_uniform() const;
+};
+
+// Feathered masks of the regions on a face with `landmarks` in an image of
+// `size`: CV_32FC1 in [0, 1], built from the landmark polygons (eyes with
+// brows; nose bridge to nostrils; lips; the face hull for kFace, less the other
+// three), blurred by a few percent of the eye distance. Their sum is at most 1
+// everywhere; 1 - sum is the backdrop's share. Deterministic.
+std::array<cv::Mat, kFaceRegionCount> face_region_masks(const Landmarks& landmarks, cv::Size size);
+
 // A fixed set of faces whose mesh (triangulation) is computed once, for
 // rendering many weightings of them, e.g. the frames of a sequence, without
 // the triangulation changing between frames.
@@ -128,10 +157,20 @@ class Morpher {
   //          weights return that face's image exactly. Deterministic.
   MorphResult render(const std::vector<double>& weights) const;
 
+  // Morphs with separate shape and appearance weights: every face is warped to
+  // the `mix.shape` average, then each pixel dissolves the warped faces with
+  // the weights of its region (face_region_masks of the target shape, feathered
+  // into the backdrop's weights). A uniform mix renders exactly as
+  // render(mix.shape). requires: every vector of `mix` has faces().size() weights.
+  MorphResult render(const MorphMix& mix) const;
+
   const std::vector<MorphFace>& faces() const { return faces_; }
   const std::vector<Triangle>& mesh() const { return mesh_; }
 
  private:
+  // The faces with use[i] warped onto `target` (an empty Mat where not used).
+  std::vector<cv::Mat> warp_all(const Shape& target, const std::vector<bool>& use) const;
+
   std::vector<MorphFace> faces_;
   std::vector<Shape> shapes_;
   Shape mesh_shape_;  // the shape mesh_ was triangulated on

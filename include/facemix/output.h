@@ -2,7 +2,8 @@
 //
 // Every file facemix produces is written to a temporary file in the target
 // directory and renamed over the target only when complete, so a reader never
-// sees a partial output and a failure or Ctrl-C leaves nothing behind.
+// sees a partial output and a failure or Ctrl-C leaves nothing behind. Every
+// output gets the permissions a plain new file gets under the user's umask.
 #pragma once
 
 #include <functional>
@@ -39,6 +40,11 @@ void ensure_output_directory(const std::string& dir, const std::string& option);
 // renamed to `output`, on any exception it is removed and the exception
 // propagates. The temporary name keeps the output's extension (codecs pick the
 // format from it).
+// ensures: the output's mode is the one open(path, O_CREAT, 0666) gives under
+//          the process's umask (0644 under umask 022), whatever mode the
+//          writer created the temporary with.
+// throws:  IoError naming `output` when no file can be created in its
+//          directory, or the rename fails; whatever `writer` throws.
 void write_file_atomic(const std::string& output,
                        const std::function<void(const std::string& tmp_path)>& writer);
 

@@ -45,4 +45,18 @@ cv::Mat face_mask(const Landmarks& landmarks, cv::Size size, double feather);
 cv::Mat paste_back(const cv::Mat& photo, const AlignmentPlan& plan, const cv::Mat& face,
                    const Landmarks& face_landmarks, const PasteOptions& options = {});
 
+// Adds a change made to the photo's own aligned crop (e.g. makeup) back onto
+// the photo, keeping the photo's full-resolution pixels under it: pixel p
+// becomes photo(p) + 255 * gain * change(plan.original_to_aligned * p),
+// sampled like paste_back() samples the face.
+// requires: photo CV_8UC3; change CV_32FC3 of plan.output_size square (BGR
+//           difference / 255), 0 outside the convex hull of `face_landmarks`;
+//           plan is the alignment of `photo`.
+// ensures:  CV_8UC3 of photo's size; pixels whose sampled change is exactly 0
+//           (everything outside the hull) are the photo's, bit for bit; gain
+//           0 returns the photo's pixels. Deterministic.
+// throws:   std::invalid_argument when the requirements are not met.
+cv::Mat paste_back_change(const cv::Mat& photo, const AlignmentPlan& plan, const cv::Mat& change,
+                          const Landmarks& face_landmarks, double gain = 1.0);
+
 }  // namespace facemix

@@ -37,6 +37,12 @@ enum class SequenceFormat {
 // image path).
 std::optional<SequenceFormat> sequence_format_of(const std::string& output);
 
+// What a command's -o asks for, checked against its --frames (0 = none):
+// a sequence format when frames > 0, nullopt (an image) when frames == 0.
+// throws: UsageError naming `output` when the two disagree or an image
+//         output's extension is not one write_image knows.
+std::optional<SequenceFormat> check_sequence_output(const std::string& output, int frames);
+
 // Per-input weights of frame `frame` of `frame_count`, on a path from input 0
 // through each input in order to input inputs-1, evenly spaced in frames.
 // requires: frame_count >= 2, 0 <= frame < frame_count, inputs >= 1.

@@ -83,6 +83,18 @@ std::vector<std::string> list_photos(const std::string& dir, bool recursive, con
   return photos;
 }
 
+std::vector<std::string> photo_names(const std::vector<std::string>& photos, const std::string& photos_root) {
+  // The extension joins the name only where two photos would share one.
+  std::map<std::string, int> count;
+  for (const auto& p : photos) ++count[name_of(p, photos_root, false)];
+  std::vector<std::string> names;
+  for (const auto& p : photos) {
+    const std::string plain = name_of(p, photos_root, false);
+    names.push_back(count[plain] > 1 ? name_of(p, photos_root, true) : plain);
+  }
+  return names;
+}
+
 PairMode parse_pair_mode(const std::string& text) {
   if (text == "all") return PairMode::kAll;
   if (text == "adjacent") return PairMode::kAdjacent;
@@ -93,14 +105,7 @@ std::vector<BatchJob> directory_jobs(const std::vector<std::string>& photos, con
                                      const DirectoryJobOptions& o) {
   if (o.group < 2) throw UsageError("--groups " + std::to_string(o.group) + ": a blend needs at least 2 photos");
   check_image_output_extension("x" + o.extension);
-  // Names, with the extension where two photos would share one.
-  std::map<std::string, int> count;
-  for (const auto& p : photos) ++count[name_of(p, photos_root, false)];
-  std::vector<std::string> names;
-  for (const auto& p : photos) {
-    const std::string plain = name_of(p, photos_root, false);
-    names.push_back(count[plain] > 1 ? name_of(p, photos_root, true) : plain);
-  }
+  const std::vector<std::string> names = photo_names(photos, photos_root);
   const size_t n = photos.size(), k = static_cast<size_t>(o.group);
   std::vector<BatchJob> jobs;
   if (n < k) return jobs;

@@ -103,8 +103,10 @@ class Runner {
     try {
       if (s_.engine == BatchEngine::kGan)
         run_gan(pending);
-      else
+      else if (s_.engine == BatchEngine::kMorph)
         run_morph(pending);
+      else
+        render_jobs(pending);  // makeup: each job reads its photo itself
     } catch (const Interrupted&) {
       summary_.interrupted = true;
     }
@@ -128,6 +130,12 @@ class Runner {
     // One detector per worker (dlib's keep scratch buffers); the first is made
     // now so that a bad landmark model fails the batch up front.
     detectors_[0] = std::make_unique<FaceDetector>(s_.landmarks_model);
+    if (s_.engine == BatchEngine::kMakeup) {
+      MakeupJobSettings m = s_.makeup;
+      m.size = s_.size;
+      m.face = s_.face;
+      makeup_ = std::make_unique<MakeupJobRunner>(m);
+    }
     if (s_.engine != BatchEngine::kGan) return;
     gen_ = load_generator(s_.model, parse_device(s_.device));
     const GeneratorConfig& c = gen_->config();
@@ -339,9 +347,11 @@ class Runner {
       if (interrupted_) return;
       try {
         check_interrupt();
-        collect_sources(job, o);  // throws the first bad photo's error
+        if (s_.engine != BatchEngine::kMakeup) collect_sources(job, o);  // throws the first bad photo's error
         const auto t0 = Clock::now();
-        const cv::Mat out = s_.engine == BatchEngine::kGan ? render_gan(job, worker) : render_morph(job, worker);
+        const cv::Mat out = s_.engine == BatchEngine::kGan     ? render_gan(job, worker)
+                            : s_.engine == BatchEngine::kMorph ? render_morph(job, worker)
+                                                               : makeup_->render(job, detector(worker));
         check_interrupt();
         write_image(job.output, out);
         o.render_seconds = seconds_since(t0);
@@ -485,6 +495,7 @@ class Runner {
   std::string model_sha_;
   LatentKeyParts key_parts_;
   std::unique_ptr<LatentCache> cache_;
+  std::unique_ptr<MakeupJobRunner> makeup_;
   BatchSummary summary_;
   std::mutex report_mutex_, photo_mutex_;
   int finished_ = 0;

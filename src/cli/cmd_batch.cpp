@@ -17,6 +17,7 @@
 #include "facemix/batch_cache.h"
 #include "facemix/batch_run.h"
 #include "facemix/errors.h"
+#include "facemix/makeup_batch.h"
 #include "facemix/model_file.h"
 #include "facemix/morph.h"
 #include "facemix/output.h"
@@ -49,6 +50,8 @@ struct BatchArgs {
   bool paste_back = false;
   int paste_into = 0;
   ProjectionArgs projection;
+  std::string makeup, makeup_parts = "all";  // --makeup REFERENCE: makeup jobs instead of blends
+  double makeup_amount = 1.0;
 };
 
 std::string read_text(const std::string& path) {
@@ -61,6 +64,7 @@ std::string read_text(const std::string& path) {
 
 std::vector<BatchJob> make_jobs(const BatchArgs& a) {
   if (!a.manifest.empty()) {
+    if (!a.makeup.empty()) throw UsageError("--makeup takes a directory of photos, not --manifest");
     if (!a.input_dir.empty()) throw UsageError("give either a directory or --manifest, not both");
     if (!a.out_dir.empty()) throw UsageError("-o/--out-dir is for a directory of photos; a manifest names its outputs");
     const std::string base = fs::path(a.manifest).parent_path().string();
@@ -71,6 +75,10 @@ std::vector<BatchJob> make_jobs(const BatchArgs& a) {
     }
   }
   if (a.out_dir.empty()) throw UsageError("-o/--out-dir DIR is required with a directory of photos");
+  if (!a.makeup.empty()) {
+    const std::string ext = a.extension.empty() || a.extension[0] == '.' ? a.extension : "." + a.extension;
+    return makeup_jobs(a.makeup, list_photos(a.input_dir, a.recursive, a.out_dir), a.input_dir, a.out_dir, ext);
+  }
   DirectoryJobOptions o;
   o.mode = parse_pair_mode(a.pairs);
   o.group = a.groups;
@@ -89,18 +97,6 @@ ResumePolicy resume_policy(const BatchArgs& a, const GlobalOptions& g) {
   if (g.overwrite == Overwrite::kYes) return ResumePolicy::kRemake;
   if (g.overwrite == Overwrite::kNever) return ResumePolicy::kKeep;
   return ResumePolicy::kMake;
-}
-
-std::string format_duration(double s) {
-  char buf[32];
-  const long t = static_cast<long>(s + 0.5);
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-  else if (t >= 60)
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lds", t);
-  return buf;
 }
 
 int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
@@ -138,7 +134,12 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
   }
 
   BatchSettings s;
-  if (a.engine == "morph") {
+  if (!a.makeup.empty()) {
+    s.engine = BatchEngine::kMakeup;
+    s.makeup.options.parts = parse_makeup_parts(a.makeup_parts);
+    s.makeup.amount = a.makeup_amount;
+    if (a.engine == "gan") throw UsageError("--makeup and --engine gan exclude each other");
+  } else if (a.engine == "morph") {
     s.engine = BatchEngine::kMorph;
   } else {
     try {
@@ -152,7 +153,7 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
       s.engine = BatchEngine::kMorph;
     }
   }
-  if (s.engine == BatchEngine::kMorph) {
+  if (s.engine != BatchEngine::kGan) {
     const char* gan_only = !a.mix.empty()                       ? "--mix"
                            : a.truncation != 1.0                ? "--truncation"
                            : !a.cache.empty() && a.prune_days < 0 ? "--cache"
@@ -201,7 +202,6 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
   }
 
   ProgressBar bar(g.progress_bar());
-  const ProgressCallback draw = bar.callback();
   BatchObserver obs;
   obs.job_finished = [&](const JobOutcome& o) {
     if (report) {
@@ -212,21 +212,9 @@ int run_batch_command(const BatchArgs& a, const GlobalOptions& g) {
     if (o.status != JobStatus::kSkipped) bar.finish();  // before the output line or the error line
     if (o.status == JobStatus::kDone) std::cout << o.job->output << std::endl;
   };
-  if (draw) {
-    // ETA from the jobs finished since work began (skipped ones are instant).
-    auto t0 = std::make_shared<std::chrono::steady_clock::time_point>();
-    auto s0 = std::make_shared<int>(-1);
-    obs.progress = [draw, t0, s0](const ProgressEvent& e) {
-      const auto now = std::chrono::steady_clock::now();
-      if (*s0 < 0) *s0 = e.step, *t0 = now;
-      std::string stage = "batch";
-      if (e.step > *s0) {
-        const double elapsed = std::chrono::duration<double>(now - *t0).count();
-        stage += " ETA " + format_duration(elapsed / (e.step - *s0) * (e.total - e.step));
-      }
-      draw({stage, e.step, e.total, e.loss});
-    };
-  }
+  // The bar's "batch" stage counts jobs from the moment work begins (after the
+  // skipped ones), so its rate and ETA are those of the whole batch.
+  obs.progress = bar.callback();
   const BatchSummary sum = run_batch(jobs, s, obs);
   bar.finish();
   if (!g.quiet)
@@ -306,6 +294,17 @@ Runner add_batch_command(CLI::App& app, const GlobalOptions& g) {
       ->group(blend);
   cmd->add_option("--landmarks-model", a->landmarks_model, "dlib 68-point shape predictor")->group(blend);
   cmd->add_option("--device", a->device, "cpu or cuda[:N] (needs a CUDA LibTorch)")->group(blend);
+  const char* makeup = "Makeup (docs/makeup.md)";
+  auto* ref = cmd->add_option("--makeup", a->makeup,
+                              "Instead of blending, put REFERENCE's makeup on every photo of the directory "
+                              "(outputs OUT_DIR/<photo name><ext>)")
+                  ->group(makeup);
+  cmd->add_option("--parts", a->makeup_parts, "Makeup parts: comma-separated lips, eyes, skin, blush, or all")
+      ->needs(ref)
+      ->group(makeup);
+  cmd->add_option("--amount", a->makeup_amount, "Makeup strength, 0 (photos unchanged) to 1")
+      ->needs(ref)
+      ->group(makeup);
   add_projection_options(*cmd, a->projection, "Projection", "Optimiser (NVIDIA's defaults)");
   return [a, &g] { return run_batch_command(*a, g); };
 }

@@ -112,12 +112,7 @@ BlendPlan plan_blend(const BlendArgs& a, const GlobalOptions& g, bool& skip) {
     if (gan_only) throw UsageError(std::string(gan_only) + " needs the GAN engine (--engine gan and a model)");
   }
 
-  p.sequence = sequence_format_of(a.output);
-  if (a.frames > 0 && !p.sequence)
-    throw UsageError(a.output + ": with --frames the output must be a .gif, an .mp4 or a directory (DIR/)");
-  if (a.frames == 0 && p.sequence)
-    throw UsageError(a.output + ": a .gif, .mp4 or directory output is a sequence; add --frames N");
-  if (!p.sequence) check_image_output_extension(a.output);
+  p.sequence = check_sequence_output(a.output, a.frames);
 
   if (a.paste_into > static_cast<int>(n))
     throw UsageError("--paste-into " + std::to_string(a.paste_into) + ": there are " + std::to_string(n) +

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "facemix/errors.h"
 #include "facemix/progress.h"
 #include "facemix/version.h"
+#include "status_line_sink.h"
 #include "threading.h"
 
 namespace {
@@ -24,7 +26,16 @@ void on_signal(int sig) {
 }
 
 void setup_logging(const facemix::cli::GlobalOptions& g) {
-  auto logger = spdlog::stderr_color_mt("facemix");
+  std::shared_ptr<spdlog::logger> logger;
+  if (g.progress_bar()) {
+    // A progress bar may be on stderr's last line: each log line erases it
+    // first and draws it again after, so the two never share a line.
+    auto sink = std::make_shared<facemix::cli::StatusLineSink>(
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), facemix::cli::StatusLine::for_stderr());
+    logger = std::make_shared<spdlog::logger>("facemix", sink);
+  } else {
+    logger = spdlog::stderr_color_mt("facemix");
+  }
   logger->set_pattern("facemix: %^%l%$: %v");
   spdlog::set_default_logger(logger);
   if (g.quiet)

@@ -1,8 +1,11 @@
 #include "facemix/output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -40,6 +43,21 @@ void fsync_path(const std::string& path) {
   }
 }
 
+// The mode open(path, O_CREAT, 0666) gives a new file in the output's
+// directory: 0666 less the umask (and what a default ACL there imposes).
+// Found by creating `probe` (the temporary's name, unused yet) and removing it:
+// reading the umask itself means setting it, which is not thread-safe.
+mode_t new_file_mode(const std::string& output, const std::string& probe) {
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) throw IoError(output + ": cannot create a file in its directory: " + std::strerror(errno));
+  struct stat st {};
+  const int rc = ::fstat(fd, &st);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (rc != 0) throw IoError(output + ": cannot create a file in its directory: " + std::strerror(errno));
+  return st.st_mode & 07777;
+}
+
 }  // namespace
 
 bool prepare_output(const std::string& output, const std::vector<std::string>& inputs,
@@ -75,11 +93,16 @@ void ensure_output_directory(const std::string& dir, const std::string& option) 
 void write_file_atomic(const std::string& output,
                        const std::function<void(const std::string&)>& writer) {
   const std::string tmp = temp_name_for(fs::path(output));
+  const mode_t mode = new_file_mode(output, tmp);
   try {
     writer(tmp);
     std::error_code ec;
     if (!fs::is_regular_file(tmp, ec))
       throw IoError(output + ": writer produced no file");
+    // Writers create their file with modes of their own (giflib: 0600); every
+    // output gets the mode of a plain new file, whatever wrote it.
+    if (::chmod(tmp.c_str(), mode) != 0)
+      throw IoError(output + ": cannot set its permissions: " + std::strerror(errno));
     fsync_path(tmp);
     fs::rename(tmp, output, ec);
     if (ec) throw IoError(output + ": cannot write: " + ec.message());

@@ -202,24 +202,33 @@ cv::Size read_tiff_size(Bytes b, const std::string& path) {
 
 // ---- EXIF (TIFF-structured) orientation tag ------------------------------------
 
+// Offset of the Orientation entry's value (a SHORT, stored in the entry) in
+// the TIFF structure `t`, or npos when there is none.
+std::size_t orientation_value_offset(Bytes t) {
+  if (t.size() < 8) return Bytes::npos;
+  const bool little = starts_with(t, 0, "II*\0");
+  if (!little && !starts_with(t, 0, Bytes("MM\0*", 4))) return Bytes::npos;
+  auto r16 = [&](std::size_t i) { return little ? le16(t, i) : be16(t, i); };
+  auto r32 = [&](std::size_t i) { return little ? le32(t, i) : be32(t, i); };
+  const std::size_t ifd = r32(4);
+  if (ifd + 2 > t.size()) return Bytes::npos;
+  const std::size_t count = r16(ifd);
+  for (std::size_t k = 0; k < count && ifd + 2 + (k + 1) * 12 <= t.size(); ++k) {
+    const std::size_t entry = ifd + 2 + k * 12;
+    if (r16(entry) == 0x0112 && r16(entry + 2) == 3) return entry + 8;
+  }
+  return Bytes::npos;
+}
+
+int orientation_at(Bytes t, std::size_t value) {
+  if (value == Bytes::npos) return 1;
+  const int v = static_cast<int>(starts_with(t, 0, "II") ? le16(t, value) : be16(t, value));
+  return v >= 1 && v <= 8 ? v : 1;
+}
+
 int orientation_from_exif(Bytes e) {
   if (starts_with(e, 0, Bytes("Exif\0\0", 6))) e = e.substr(6);
-  if (e.size() < 8) return 1;
-  const bool little = starts_with(e, 0, "II*\0");
-  if (!little && !starts_with(e, 0, Bytes("MM\0*", 4))) return 1;
-  auto r16 = [&](std::size_t i) { return little ? le16(e, i) : be16(e, i); };
-  auto r32 = [&](std::size_t i) { return little ? le32(e, i) : be32(e, i); };
-  const std::size_t ifd = r32(4);
-  if (ifd + 2 > e.size()) return 1;
-  const std::size_t count = r16(ifd);
-  for (std::size_t k = 0; k < count && ifd + 2 + (k + 1) * 12 <= e.size(); ++k) {
-    const std::size_t entry = ifd + 2 + k * 12;
-    if (r16(entry) == 0x0112 && r16(entry + 2) == 3) {
-      const int v = static_cast<int>(r16(entry + 8));
-      return v >= 1 && v <= 8 ? v : 1;
-    }
-  }
-  return 1;
+  return orientation_at(e, orientation_value_offset(e));
 }
 
 }  // namespace
@@ -317,11 +326,23 @@ int exif_orientation(ImageFormat format, const std::string& bytes) {
       case ImageFormat::kJpeg: return orientation_from_exif(walk_jpeg(b, "").exif);
       case ImageFormat::kPng: return orientation_from_exif(walk_png(b, "", true).exif);
       case ImageFormat::kWebp: return orientation_from_exif(walk_webp(b, "").exif);
+      case ImageFormat::kTiff: return orientation_from_exif(b);  // a TIFF's own IFD0
       default: return 1;
     }
   } catch (const IoError&) {
     return 1;
   }
+}
+
+int take_tiff_orientation(std::string& bytes) {
+  const std::size_t value = orientation_value_offset(Bytes(bytes));
+  const int orientation = orientation_at(Bytes(bytes), value);
+  if (value != Bytes::npos) {
+    const bool little = bytes[0] == 'I';
+    bytes[value] = little ? '\x01' : '\0';
+    bytes[value + 1] = little ? '\0' : '\x01';
+  }
+  return orientation;
 }
 
 cv::Mat apply_exif_orientation(const cv::Mat& image, int orientation) {

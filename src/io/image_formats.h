@@ -30,8 +30,15 @@ cv::Size header_size(ImageFormat format, const std::string& bytes, const std::st
 void check_complete(ImageFormat format, const std::string& bytes, const std::string& path);
 
 // EXIF orientation (1..8; 1 = as stored, also when absent or unreadable) from
-// a JPEG APP1, PNG eXIf or WebP EXIF block.
+// a JPEG APP1, PNG eXIf or WebP EXIF block, or a TIFF's own Orientation tag.
 int exif_orientation(ImageFormat format, const std::string& bytes);
+
+// A TIFF's Orientation tag (as exif_orientation), which it then sets to 1 in
+// `bytes`: decoders disagree on whether they apply it (OpenCV 4.6 does), so
+// the decoder is given the stored layout and apply_exif_orientation() turns
+// it upright, as for the other formats.
+// requires: sniff_format(bytes) is kTiff.
+int take_tiff_orientation(std::string& bytes);
 
 // Applies an EXIF orientation value so the result is upright.
 cv::Mat apply_exif_orientation(const cv::Mat& image, int orientation);

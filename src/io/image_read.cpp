@@ -159,7 +159,7 @@ cv::Size read_image_header_size(const std::string& path) {
 }
 
 cv::Mat read_image(const std::string& path, const ImageReadOptions& opts) {
-  const std::string bytes = read_whole_file(path);
+  std::string bytes = read_whole_file(path);
   const io::ImageFormat format = io::sniff_format(bytes, path);
   const char* name = io::format_name(format);
   const cv::Size size = io::header_size(format, bytes, path);
@@ -169,6 +169,8 @@ cv::Mat read_image(const std::string& path, const ImageReadOptions& opts) {
                   std::to_string(size.height) + " pixels is over the limit of " +
                   std::to_string(opts.max_pixels) + " (--max-pixels)");
   io::check_complete(format, bytes, path);
+  const int orientation =
+      format == io::ImageFormat::kTiff ? io::take_tiff_orientation(bytes) : io::exif_orientation(format, bytes);
 
   cv::Mat decoded;
   switch (format) {
@@ -179,7 +181,7 @@ cv::Mat read_image(const std::string& path, const ImageReadOptions& opts) {
   if (decoded.size() != size)
     throw IoError(path + ": corrupt " + std::string(name) + " file (decoded size differs from header)");
   cv::Mat bgr = to_bgr8(decoded, path);
-  return io::apply_exif_orientation(bgr, io::exif_orientation(format, bytes));
+  return io::apply_exif_orientation(bgr, orientation);
 }
 
 }  // namespace facemix

@@ -49,11 +49,7 @@ Morpher::Morpher(std::vector<MorphFace> faces, const std::vector<double>& mesh_w
   mesh_ = delaunay_triangles(mesh_shape_);
 }
 
-MorphResult Morpher::render(const std::vector<double>& weights) const {
-  if (weights.size() != faces_.size())
-    throw std::invalid_argument("Morpher::render: one weight per face");
-  const Shape target = average_shape(shapes_, weights);
-
+std::vector<cv::Mat> Morpher::warp_all(const Shape& target, const std::vector<bool>& use) const {
   std::vector<Triangle> local;
   const std::vector<Triangle>* triangles = &mesh_;
   auto use_own_triangulation = [&] {
@@ -64,31 +60,84 @@ MorphResult Morpher::render(const std::vector<double>& weights) const {
     spdlog::debug("morph: the fixed mesh folds at these weights; triangulating this target");
     use_own_triangulation();
   }
+  std::vector<cv::Mat> warped(faces_.size());
+  for (std::size_t i = 0; i < faces_.size(); ++i) {
+    if (!use[i]) continue;
+    if (shapes_[i] == target) {
+      warped[i] = faces_[i].image;  // identity warp: keep the pixels exact
+      continue;
+    }
+    cv::Mat map = piecewise_affine_map(shapes_[i], target, *triangles, size_);
+    if (!fully_covered(map) && triangles == &mesh_) {
+      // A landmark outside the crop moved and opened a gap along the mesh's
+      // boundary: the target's own Delaunay triangulation covers its hull.
+      spdlog::debug("morph: fixed mesh leaves gaps; triangulating this target");
+      use_own_triangulation();
+      map = piecewise_affine_map(shapes_[i], target, *triangles, size_);
+    }
+    if (!fully_covered(map)) throw std::logic_error("morph: triangulation leaves pixels uncovered");
+    cv::remap(faces_[i].image, warped[i], map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  }
+  return warped;
+}
+
+MorphResult Morpher::render(const std::vector<double>& weights) const {
+  if (weights.size() != faces_.size())
+    throw std::invalid_argument("Morpher::render: one weight per face");
+  const Shape target = average_shape(shapes_, weights);
+  std::vector<bool> use(faces_.size());
+  for (std::size_t i = 0; i < faces_.size(); ++i) use[i] = weights[i] != 0.0;
+  const std::vector<cv::Mat> warped = warp_all(target, use);
 
   cv::Mat sum(size_, CV_32FC3, cv::Scalar::all(0));
-  cv::Mat warped, as_float;
+  cv::Mat as_float;
   for (std::size_t i = 0; i < faces_.size(); ++i) {
-    if (weights[i] == 0.0) continue;
-    if (shapes_[i] == target) {
-      warped = faces_[i].image;  // identity warp: keep the pixels exact
-    } else {
-      cv::Mat map = piecewise_affine_map(shapes_[i], target, *triangles, size_);
-      if (!fully_covered(map) && triangles == &mesh_) {
-        // A landmark outside the crop moved and opened a gap along the mesh's
-        // boundary: the target's own Delaunay triangulation covers its hull.
-        spdlog::debug("morph: fixed mesh leaves gaps; triangulating this target");
-        use_own_triangulation();
-        map = piecewise_affine_map(shapes_[i], target, *triangles, size_);
-      }
-      if (!fully_covered(map)) throw std::logic_error("morph: triangulation leaves pixels uncovered");
-      cv::remap(faces_[i].image, warped, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-    }
-    warped.convertTo(as_float, CV_32FC3);
+    if (!use[i]) continue;
+    warped[i].convertTo(as_float, CV_32FC3);
     cv::scaleAdd(as_float, weights[i], sum, sum);
   }
   MorphResult result;
   sum.convertTo(result.image, CV_8UC3);  // rounds and saturates (extrapolated weights)
   for (int k = 0; k < 68; ++k) result.landmarks[k] = cv::Point2d(target[k]);
+  return result;
+}
+
+MorphResult Morpher::render(const MorphMix& mix) const {
+  if (mix.is_uniform()) return render(mix.shape);
+  const std::size_t n = faces_.size();
+  auto check = [n](const std::vector<double>& w) {
+    if (w.size() != n) throw std::invalid_argument("Morpher::render: one weight per face in every part of the mix");
+  };
+  check(mix.shape);
+  check(mix.backdrop);
+  for (const auto& r : mix.regions) check(r);
+  const Shape target = average_shape(shapes_, mix.shape);
+  Landmarks target_landmarks;
+  for (int k = 0; k < 68; ++k) target_landmarks[k] = cv::Point2d(target[k]);
+  const auto masks = face_region_masks(target_landmarks, size_);
+  cv::Mat face_share(size_, CV_32FC1, cv::Scalar::all(0));
+  for (const auto& m : masks) face_share += m;
+  const cv::Mat backdrop_share = 1.0 - face_share;
+
+  std::vector<bool> use(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    use[i] = mix.backdrop[i] != 0.0;
+    for (const auto& r : mix.regions) use[i] = use[i] || r[i] != 0.0;
+  }
+  const std::vector<cv::Mat> warped = warp_all(target, use);
+  cv::Mat sum(size_, CV_32FC3, cv::Scalar::all(0));
+  cv::Mat as_float, weight_map, weight3;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!use[i]) continue;
+    weight_map = backdrop_share * mix.backdrop[i];
+    for (int r = 0; r < kFaceRegionCount; ++r) cv::scaleAdd(masks[r], mix.regions[r][i], weight_map, weight_map);
+    cv::merge(std::vector<cv::Mat>{weight_map, weight_map, weight_map}, weight3);
+    warped[i].convertTo(as_float, CV_32FC3);
+    sum += as_float.mul(weight3);
+  }
+  MorphResult result;
+  sum.convertTo(result.image, CV_8UC3);
+  result.landmarks = target_landmarks;
   return result;
 }
 

@@ -85,49 +85,78 @@ cv::Mat face_mask(const Landmarks& landmarks, cv::Size size, double feather) {
   return mask;
 }
 
-cv::Mat paste_back(const cv::Mat& photo, const AlignmentPlan& plan, const cv::Mat& face,
-                   const Landmarks& face_landmarks, const PasteOptions& options) {
-  if (photo.type() != CV_8UC3 || photo.empty()) throw std::invalid_argument("paste_back: photo must be CV_8UC3");
-  if (face.type() != CV_8UC3 || face.rows != face.cols || face.rows != plan.output_size)
-    throw std::invalid_argument("paste_back: face must be CV_8UC3 of the plan's output size");
+namespace {
 
-  cv::Mat mask = face_mask(face_landmarks, face.size(), options.feather);
-  cv::Mat source = face;
-  cv::Matx23d to_source = plan.original_to_aligned;  // photo pixel -> face crop pixel
+// Crop-frame images resampled onto the photo's pixels around the hull of
+// `crop_landmarks`: the one place that maps a crop back through the inverse
+// alignment, for paste_back() and paste_back_change().
+struct PhotoSamples {
+  cv::Rect roi;                  // where in the photo; empty when outside it
+  std::vector<cv::Mat> samples;  // one per crop, roi-sized
+};
+
+struct CropToSample {
+  const cv::Mat* image;
+  int border;  // cv::BORDER_REPLICATE or cv::BORDER_CONSTANT (0)
+};
+
+PhotoSamples sample_into_photo(cv::Size photo_size, const AlignmentPlan& plan, const Landmarks& crop_landmarks,
+                               const std::vector<CropToSample>& crops) {
+  PhotoSamples out;
+  const cv::Matx23d& a2o = plan.aligned_to_original;
+  // Only the hull's neighbourhood of the photo is touched.
+  std::vector<cv::Point2f> corners;
+  for (const auto& p : hull_of(crop_landmarks))
+    corners.emplace_back(static_cast<float>(a2o(0, 0) * p.x + a2o(0, 1) * p.y + a2o(0, 2)),
+                         static_cast<float>(a2o(1, 0) * p.x + a2o(1, 1) * p.y + a2o(1, 2)));
+  out.roi = (cv::boundingRect(corners) + cv::Size(4, 4) - cv::Point(2, 2)) &
+            cv::Rect(0, 0, photo_size.width, photo_size.height);
+  if (out.roi.empty()) return out;
+
+  cv::Matx23d to_source = plan.original_to_aligned;  // photo pixel -> crop pixel
   // Original pixels per crop pixel; below 1 the bilinear sampling would alias,
   // so the crop is first area-averaged down to about the photo's scale.
-  const cv::Matx23d& a2o = plan.aligned_to_original;
   const double scale = std::sqrt(std::abs(a2o(0, 0) * a2o(1, 1) - a2o(0, 1) * a2o(1, 0)));
+  const int crop_side = plan.output_size;
+  int side = crop_side;
   if (scale < 1.0) {
-    const int side = std::max(2, static_cast<int>(std::lround(face.cols * scale)));
-    const double r = static_cast<double>(side) / face.cols;
-    cv::resize(face, source, cv::Size(side, side), 0, 0, cv::INTER_AREA);
-    cv::resize(mask, mask, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+    side = std::max(2, static_cast<int>(std::lround(crop_side * scale)));
+    const double r = static_cast<double>(side) / crop_side;
     // Pixel centres: q' = (q + 0.5) r - 0.5.
     for (int i = 0; i < 2; ++i) {
       for (int j = 0; j < 3; ++j) to_source(i, j) *= r;
       to_source(i, 2) += 0.5 * r - 0.5;
     }
   }
-
-  // Only the hull's neighbourhood of the photo is touched.
-  std::vector<cv::Point2f> corners;
-  for (const auto& p : hull_of(face_landmarks))
-    corners.emplace_back(static_cast<float>(a2o(0, 0) * p.x + a2o(0, 1) * p.y + a2o(0, 2)),
-                         static_cast<float>(a2o(1, 0) * p.x + a2o(1, 1) * p.y + a2o(1, 2)));
-  const cv::Rect roi = (cv::boundingRect(corners) + cv::Size(4, 4) - cv::Point(2, 2)) &
-                       cv::Rect(0, 0, photo.cols, photo.rows);
-  cv::Mat out = photo.clone();
-  if (roi.empty()) return out;
-
   cv::Matx23d roi_to_source = to_source;  // ROI pixel p -> crop: to_source * (p + origin)
-  roi_to_source(0, 2) += to_source(0, 0) * roi.x + to_source(0, 1) * roi.y;
-  roi_to_source(1, 2) += to_source(1, 0) * roi.x + to_source(1, 1) * roi.y;
-  cv::Mat face_roi, mask_roi;
-  cv::warpAffine(source, face_roi, roi_to_source, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
-                 cv::BORDER_REPLICATE);
-  cv::warpAffine(mask, mask_roi, roi_to_source, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
-                 cv::BORDER_CONSTANT, cv::Scalar(0));
+  roi_to_source(0, 2) += to_source(0, 0) * out.roi.x + to_source(0, 1) * out.roi.y;
+  roi_to_source(1, 2) += to_source(1, 0) * out.roi.x + to_source(1, 1) * out.roi.y;
+  for (const auto& crop : crops) {
+    cv::Mat source = *crop.image, sample;
+    if (side != crop_side) cv::resize(*crop.image, source, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+    cv::warpAffine(source, sample, roi_to_source, out.roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                   crop.border, cv::Scalar::all(0));
+    out.samples.push_back(sample);
+  }
+  return out;
+}
+
+}  // namespace
+
+cv::Mat paste_back(const cv::Mat& photo, const AlignmentPlan& plan, const cv::Mat& face,
+                   const Landmarks& face_landmarks, const PasteOptions& options) {
+  if (photo.type() != CV_8UC3 || photo.empty()) throw std::invalid_argument("paste_back: photo must be CV_8UC3");
+  if (face.type() != CV_8UC3 || face.rows != face.cols || face.rows != plan.output_size)
+    throw std::invalid_argument("paste_back: face must be CV_8UC3 of the plan's output size");
+
+  const cv::Mat mask = face_mask(face_landmarks, face.size(), options.feather);
+  const PhotoSamples s = sample_into_photo(photo.size(), plan, face_landmarks,
+                                           {{&face, cv::BORDER_REPLICATE}, {&mask, cv::BORDER_CONSTANT}});
+  cv::Mat out = photo.clone();
+  if (s.roi.empty()) return out;
+  const cv::Mat& face_roi = s.samples[0];
+  const cv::Mat& mask_roi = s.samples[1];
+  const cv::Rect roi = s.roi;
 
   cv::Mat photo_roi = out(roi), face_f, photo_f;
   face_roi.convertTo(face_f, CV_32FC3, 1.0 / 255);
@@ -144,6 +173,29 @@ cv::Mat paste_back(const cv::Mat& photo, const AlignmentPlan& plan, const cv::Ma
       const float k = std::min(1.f, m[x]);
       for (int c = 0; c < 3; ++c)
         o[x][c] = cv::saturate_cast<uchar>(255.f * (p[x][c] + k * (f[x][c] - p[x][c])));
+    }
+  }
+  return out;
+}
+
+cv::Mat paste_back_change(const cv::Mat& photo, const AlignmentPlan& plan, const cv::Mat& change,
+                          const Landmarks& face_landmarks, double gain) {
+  if (photo.type() != CV_8UC3 || photo.empty())
+    throw std::invalid_argument("paste_back_change: photo must be CV_8UC3");
+  if (change.type() != CV_32FC3 || change.rows != change.cols || change.rows != plan.output_size)
+    throw std::invalid_argument("paste_back_change: change must be CV_32FC3 of the plan's output size");
+  cv::Mat out = photo.clone();
+  if (gain == 0) return out;
+  const PhotoSamples s = sample_into_photo(photo.size(), plan, face_landmarks, {{&change, cv::BORDER_CONSTANT}});
+  if (s.roi.empty()) return out;
+  cv::Mat photo_roi = out(s.roi);
+  const float k = static_cast<float>(255.0 * gain);
+  for (int y = 0; y < s.roi.height; ++y) {
+    const auto* d = s.samples[0].ptr<cv::Vec3f>(y);
+    auto* o = photo_roi.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < s.roi.width; ++x) {
+      if (d[x][0] == 0.f && d[x][1] == 0.f && d[x][2] == 0.f) continue;  // unchanged, bit for bit
+      for (int c = 0; c < 3; ++c) o[x][c] = cv::saturate_cast<uchar>(o[x][c] + k * d[x][c]);
     }
   }
   return out;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "facemix/errors.h"
+#include "facemix/image_io.h"
 #include "frame_writers.h"
 
 namespace fs = std::filesystem;
@@ -99,6 +100,16 @@ std::optional<SequenceFormat> sequence_format_of(const std::string& output) {
   std::error_code ec;
   if (fs::is_directory(output, ec)) return SequenceFormat::kFrameDirectory;
   return std::nullopt;
+}
+
+std::optional<SequenceFormat> check_sequence_output(const std::string& output, int frames) {
+  const std::optional<SequenceFormat> format = sequence_format_of(output);
+  if (frames > 0 && !format)
+    throw UsageError(output + ": with --frames the output must be a .gif, an .mp4 or a directory (DIR/)");
+  if (frames == 0 && format)
+    throw UsageError(output + ": a .gif, .mp4 or directory output is a sequence; add --frames N");
+  if (!format) check_image_output_extension(output);
+  return format;
 }
 
 std::vector<double> sequence_weights(int frame, int frame_count, std::size_t inputs) {

@@ -15,6 +15,7 @@
 #include "facemix/errors.h"
 #include "facemix/image_io.h"
 #include "test_support.h"
+#include "test_tiff.h"
 
 namespace facemix {
 namespace {
@@ -26,40 +27,6 @@ using test::ScratchDir;
 
 std::string face(const std::string& name) { return test::faces_dir() + "/" + name; }
 const std::string kGood = "congress_C001080.jpg";
-
-// A baseline RGB TIFF with its directory before the pixels (OpenCV's writer
-// puts it at the end), so that a cut-off copy still has a readable header and
-// fails in the decoder itself.
-std::string uncompressed_tiff(const cv::Mat& bgr) {
-  std::string t("II*\0", 4);
-  auto u16 = [&t](unsigned v) { t += static_cast<char>(v & 0xFF); t += static_cast<char>(v >> 8); };
-  auto u32 = [&](unsigned v) { u16(v & 0xFFFF); u16(v >> 16); };
-  const unsigned w = static_cast<unsigned>(bgr.cols), h = static_cast<unsigned>(bgr.rows);
-  const unsigned entries = 9, ifd = 8, bits_at = ifd + 2 + entries * 12 + 4, data_at = bits_at + 6;
-  u32(ifd);
-  u16(entries);
-  auto entry = [&](unsigned tag, unsigned type, unsigned count, unsigned value) {
-    u16(tag); u16(type); u32(count);
-    if (type == 3 && count == 1) { u16(value); u16(0); } else { u32(value); }
-  };
-  entry(256, 4, 1, w);             // width
-  entry(257, 4, 1, h);             // height
-  entry(258, 3, 3, bits_at);       // 8,8,8 bits per sample
-  entry(259, 3, 1, 1);             // no compression
-  entry(262, 3, 1, 2);             // RGB
-  entry(273, 4, 1, data_at);       // one strip
-  entry(277, 3, 1, 3);             // samples per pixel
-  entry(278, 4, 1, h);             // rows per strip
-  entry(279, 4, 1, w * h * 3);     // strip bytes
-  u32(0);
-  u16(8); u16(8); u16(8);
-  for (int y = 0; y < bgr.rows; ++y)
-    for (int x = 0; x < bgr.cols; ++x) {
-      const cv::Vec3b p = bgr.at<cv::Vec3b>(y, x);
-      t += static_cast<char>(p[2]); t += static_cast<char>(p[1]); t += static_cast<char>(p[0]);
-    }
-  return t;
-}
 
 bool mentions(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
@@ -145,7 +112,7 @@ TEST(AlignCli, BadInputsNameTheFileAndLeaveNoOutput) {
   bomb.replace(16, 8, dims, 8);
   test::write_file(dir.file("in/bomb.png"), bomb);
   fs::create_directory(dir.file("in/folder.jpg"));
-  const std::string tiff = uncompressed_tiff(read_image(face(kGood)));
+  const std::string tiff = test::uncompressed_tiff(read_image(face(kGood)));
   test::write_file(dir.file("in/cut.tif"), tiff.substr(0, tiff.size() / 2));
 
   const struct {

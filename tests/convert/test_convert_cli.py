@@ -21,6 +21,19 @@ class OutputRules(ScratchTestCase):
         self.assertEqual(out.read_bytes(), golden("tiny.safetensors").read_bytes())
         self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["m.safetensors"])
 
+    def test_output_mode_follows_the_umask(self):
+        src = golden("tiny_rosinality.pt")
+        for umask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+            with self.subTest(umask=oct(umask)):
+                out = self.tmp / f"m{umask:o}.safetensors"
+                old = os.umask(umask)  # inherited by the converter process
+                try:
+                    r = run_convert(src, "-o", out)
+                finally:
+                    os.umask(old)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(out.stat().st_mode & 0o7777, mode)
+
     def test_never_overwrites_the_input(self):
         src = self.tmp / "in.pt"
         data = golden("tiny_rosinality.pt").read_bytes()

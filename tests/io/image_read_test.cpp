@@ -15,6 +15,7 @@
 #include "facemix/errors.h"
 #include "facemix/image_io.h"
 #include "test_support.h"
+#include "test_tiff.h"
 
 namespace facemix {
 namespace {
@@ -236,6 +237,18 @@ TEST(ReadImage, ExifOrientationIsAppliedForPngAndJpeg) {
     write_file(dir.file("o.jpg"), with_jpeg_exif(jpeg, o));
     expect_same(read_image(dir.file("o.jpg")), displayed(jpeg_pixels, o));
   }
+}
+
+TEST(ReadImage, TiffOrientationTagIsApplied) {
+  ScratchDir dir;
+  const cv::Mat stored = pattern(6, 4);
+  for (const bool big_endian : {false, true})
+    for (int o = 1; o <= 8; ++o) {
+      SCOPED_TRACE(std::string(big_endian ? "MM" : "II") + " orientation " + std::to_string(o));
+      write_file(dir.file("o.tif"), test::uncompressed_tiff(stored, o, big_endian));
+      EXPECT_EQ(read_image_header_size(dir.file("o.tif")), stored.size());  // as stored
+      expect_same(read_image(dir.file("o.tif")), displayed(stored, o));
+    }
 }
 
 TEST(ReadImage, MissingDirectoryEmptyAndNonImageFilesAreRefused) {

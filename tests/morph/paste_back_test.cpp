@@ -149,3 +149,25 @@ TEST(PasteBack, RejectsAFaceOfAnotherSize) {
   EXPECT_THROW(paste_back(photo, similarity_plan(1, 0, {0, 0}), face.image, face.landmarks),
                std::invalid_argument);
 }
+
+// A change made in the crop (here: +20 on every channel inside the face mask)
+// lands on the photo's own pixels; outside the hull and at gain 0 nothing moves.
+TEST(PasteBackChange, AddsTheChangeOnlyInsideTheFace) {
+  const auto face = synthetic_face(kSide);
+  const cv::Mat photo = textured_photo({420, 360});
+  const AlignmentPlan plan = similarity_plan(1.1, 7, {90, 40});
+  const cv::Mat mask = face_mask(face.landmarks, {kSide, kSide}, 0.08);
+  cv::Mat change(kSide, kSide, CV_32FC3, cv::Scalar::all(0));
+  change.setTo(cv::Scalar::all(20.0 / 255), mask >= 1.f);
+  EXPECT_EQ(cv::norm(paste_back_change(photo, plan, change, face.landmarks, 0.0), photo, cv::NORM_INF), 0.0);
+  const cv::Mat out = paste_back_change(photo, plan, change, face.landmarks);
+  ASSERT_EQ(out.size(), photo.size());
+  const cv::Rect box = mapped_hull_box(face.landmarks, plan);
+  cv::Mat outside(photo.size(), CV_8U, cv::Scalar(255));
+  outside(box & cv::Rect(0, 0, photo.cols, photo.rows)).setTo(0);
+  EXPECT_EQ(cv::norm(out, photo, cv::NORM_INF, outside), 0.0);
+  // The nose (inside the mask at full weight) is the photo's pixel plus 20.
+  const cv::Point2d nose = apply(plan.aligned_to_original, face.landmarks[30]);
+  const cv::Point p(cvRound(nose.x), cvRound(nose.y));
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(out.at<cv::Vec3b>(p)[c], photo.at<cv::Vec3b>(p)[c] + 20);
+}
