@@ -17,7 +17,7 @@ namespace facemix::cli {
 struct GlobalOptions {
   int verbosity = 0;  // -v count
   bool quiet = false; // -q: errors only, no progress bar
-  int threads = 0;    // --threads; 0 = Torch/OpenCV defaults
+  int threads = 0;    // --threads; 0 = every core this process may use (threading.h)
   Overwrite overwrite = Overwrite::kRefuse;  // -y / -n
   bool progress_bar() const;  // true on a TTY stderr unless -q
 };

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   app.add_flag("-n,--no-overwrite", never,
                "Never overwrite: skip outputs that already exist (exit 0)")
       ->group(general);
-  app.add_option("--threads", g.threads, "Worker threads for Torch and OpenCV (0 = all cores)")
+  app.add_option("--threads", g.threads, "Worker threads for Torch and OpenCV (0 = every core this process may use)")
       ->check(CLI::Range(0, 1024))
       ->group(general);
   app.set_help_flag("-h,--help", "Print this help and exit")->group(general);

@@ -4,9 +4,10 @@
 // workers spin for about 3 ms by default waiting for the next region. On a
 // machine where another process holds a core, those spinning workers steal
 // the time the thread that still has work needs, and projection runs 3-4
-// times slower. facemix therefore starts with OMP_WAIT_POLICY=PASSIVE unless
-// the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT, and sizes every thread
-// pool from the cores this process may use (taskset, Slurm, cgroup quota).
+// times slower. facemix therefore runs with OMP_WAIT_POLICY=PASSIVE unless
+// the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (threading.cpp's getenv()
+// says how it gets there before libgomp starts), and sizes every thread pool
+// from the cores this process may use (taskset, Slurm, cgroup quota).
 //
 //   int main(...) { ...parse...; facemix::cli::apply_thread_settings(g.threads); ... }
 //   facemix --version -v   # prints the settings read back (-vv: also libgomp's own view)

@@ -54,6 +54,27 @@ std::string field(const std::string& text, const std::string& key) {
   return text.substr(start, text.find('\n', start) - start);
 }
 
+// Restricts this thread, and so the facemix it starts, to its first allowed
+// CPU (as `taskset -c N` does) until destruction.
+class PinnedToOneCpu {
+ public:
+  PinnedToOneCpu() {
+    EXPECT_EQ(::sched_getaffinity(0, sizeof(all_), &all_), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &all_)) ++first;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    EXPECT_EQ(::sched_setaffinity(0, sizeof(one), &one), 0);
+  }
+  ~PinnedToOneCpu() { ::sched_setaffinity(0, sizeof(all_), &all_); }
+  PinnedToOneCpu(const PinnedToOneCpu&) = delete;
+  PinnedToOneCpu& operator=(const PinnedToOneCpu&) = delete;
+
+ private:
+  cpu_set_t all_;
+};
+
 int my_cores() {
   cpu_set_t set;
   EXPECT_EQ(::sched_getaffinity(0, sizeof(set), &set), 0);
@@ -100,15 +121,11 @@ TEST(ThreadsCli, ThreadsOptionSetsTorchAndOpenCv) {
 TEST(ThreadsCli, CpuAffinityLimitsTheDefault) {
   // As under `taskset -c N` or a Slurm cpuset: facemix inherits the mask.
   ScopedEnv env(kNoUserChoice);
-  cpu_set_t all, one;
-  ASSERT_EQ(::sched_getaffinity(0, sizeof(all), &all), 0);
-  int first = 0;
-  while (!CPU_ISSET(first, &all)) ++first;
-  CPU_ZERO(&one);
-  CPU_SET(first, &one);
-  ASSERT_EQ(::sched_setaffinity(0, sizeof(one), &one), 0);
-  const CliResult r = run_facemix({"--version", "-v"});
-  ASSERT_EQ(::sched_setaffinity(0, sizeof(all), &all), 0);
+  CliResult r;
+  {
+    PinnedToOneCpu pin;
+    r = run_facemix({"--version", "-v"});
+  }
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(field(r.out, "cores available"), "1") << r.out;
   EXPECT_EQ(field(r.out, "torch intra-op threads"), "1") << r.out;
@@ -138,6 +155,30 @@ TEST(ThreadsCli, SettingsAreAppliedBeforeACommandRuns) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("Torch 1 intra-op + 1 inter-op, OpenCV 1, OMP_WAIT_POLICY PASSIVE"), std::string::npos)
       << r.err;
+}
+
+// The "N job(s) in parallel, M thread(s) each" line of `facemix batch -v`
+// over a folder of one photo (no pairs: nothing to blend, nothing loaded).
+std::string batch_split(const std::vector<std::string>& extra) {
+  ScratchDir in, out;
+  test::write_file(in.file("a.jpg"), test::read_file(test::faces_dir() + "/congress_C001080.jpg"));
+  std::vector<std::string> args{"batch", in.path(), "-o", out.path(), "--engine", "morph", "-v"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const CliResult r = run_facemix(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.err.find(" job(s) in parallel");
+  if (at == std::string::npos) return r.err;
+  const auto start = r.err.rfind(' ', at - 1) + 1;
+  return r.err.substr(start, r.err.find('\n', at) - start);
+}
+
+TEST(ThreadsCli, BatchJobsShareTheCoresTheyWereGiven) {
+  ScopedEnv env(kNoUserChoice);
+  EXPECT_EQ(batch_split({"--threads", "4", "--jobs", "2"}), "2 job(s) in parallel, 2 thread(s) each");
+  EXPECT_EQ(batch_split({"--threads", "3", "--jobs", "2"}), "2 job(s) in parallel, 1 thread(s) each");
+  // The default budget is the CPU affinity, not every core of the machine.
+  PinnedToOneCpu pin;
+  EXPECT_EQ(batch_split({}), "1 job(s) in parallel, 1 thread(s) each");
 }
 
 TEST(ThreadsCli, WaitPolicyDoesNotChangeTheBlend) {
