@@ -18,9 +18,7 @@
 // search) sits there, and the result reports the weights actually used.
 #pragma once
 
-#include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,7 +102,6 @@ struct BlendResult {
 struct BlendObserver {
   ProgressCallback progress;                         // stages "align", "project ...", "frames"
   std::function<void(const std::string&)> written;   // each output once written: the CLI prints it
-  std::function<void(const std::string&)> note;      // a line for the user about an output skipped (-n)
 };
 
 // The whole blend. Before any photo is decoded: the outputs are checked
