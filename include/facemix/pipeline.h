@@ -19,9 +19,7 @@
 // weights used and the blend's identity distances to every input.
 #pragma once
 
-#include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,7 +99,6 @@ struct BlendResult {
 struct BlendObserver {
   ProgressCallback progress;                         // stages "align", "project ...", "frames"
   std::function<void(const std::string&)> written;   // each output once written: the CLI prints it
-  std::function<void(const std::string&)> note;      // a line for the user about an output skipped (-n)
 };
 
 // The --report JSON of a single blend (one object): version, inputs, output,
