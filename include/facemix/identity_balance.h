@@ -23,7 +23,7 @@
 namespace facemix {
 
 struct IdentityBalanceOptions {
-  int search_size = 384;       // side of the candidates' crops (the chip needs ~150 px of face)
+  int search_size = 512;       // side of the candidates' crops (the chip needs ~150 px of face; larger outputs are searched at this size)
   double stay_near = 0.1;      // penalty per unit of mean squared weight change
   double min_weight = 0.05;    // every weight of every part stays at least this
   std::vector<double> joint_steps = {0.1, 0.2, 0.3};  // first: all parts toward one input

@@ -46,9 +46,9 @@ double max_distance(const MorphResult& r, const std::vector<Input>& inputs) {
 
 TEST(IdentityBalance, LowersTheLargestDistanceOnRealPairs) {
   const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"congress_C001080.jpg", "congress_N000179_older.jpg"},
-      {"congress_K000389_flag.jpg", "congress_S001223_glasses.jpg"},
-      {"congress_A000370_hat.jpg", "congress_O000173_headscarf.jpg"}};
+      {"congress_A000370_hat.jpg", "congress_K000389_flag.jpg"},
+      {"congress_A000370_hat.jpg", "nara_1879_grayscale_large.jpg"},
+      {"congress_C001080.jpg", "congress_N000179_older.jpg"}};
   double plain_sum = 0.0, balanced_sum = 0.0;
   for (const auto& [a, b] : pairs) {
     const std::vector<Input> inputs = {prepare(a), prepare(b)};
@@ -65,7 +65,7 @@ TEST(IdentityBalance, LowersTheLargestDistanceOnRealPairs) {
                 std::max(bal.distances[0], bal.distances[1]), bal.candidates);
     EXPECT_LE(std::max(bal.distances[0], bal.distances[1]),
               std::max(bal.requested_distances[0], bal.requested_distances[1]));
-    EXPECT_LT(balanced, plain + 0.02) << a << " + " << b;  // full size may differ slightly from search size
+    EXPECT_LE(balanced, plain + 0.005) << a << " + " << b;
     plain_sum += plain;
     balanced_sum += balanced;
   }
