@@ -65,6 +65,10 @@ void write_model_file(const std::string& path, const GeneratorImpl& generator);
 // holding the running binary), then the source tree's models/.
 std::vector<std::string> default_model_dirs();
 
+// The first *.safetensors file of `dir` (in name order) whose metadata says
+// format `format`; "" when there is none (unreadable files are skipped).
+std::string find_safetensors_of_format(const std::string& dir, const std::string& format);
+
 // The first model in `dirs` (each scanned for *.safetensors in name order)
 // whose metadata says format facemix-stylegan2; "" when there is none.
 std::string find_model_in(const std::vector<std::string>& dirs);

@@ -38,24 +38,30 @@ std::vector<std::string> default_model_dirs() {
   return dirs;
 }
 
+std::string find_safetensors_of_format(const std::string& dir, const std::string& format) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return "";
+  std::vector<std::string> candidates;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".safetensors" && e.is_regular_file(ec)) candidates.push_back(e.path().string());
+  std::sort(candidates.begin(), candidates.end());
+  for (const auto& c : candidates) {
+    try {
+      SafetensorsFile f = SafetensorsFile::open(c);
+      auto it = f.metadata().find("format");
+      if (it != f.metadata().end() && it->second == format) return c;
+      spdlog::debug("{}: not a {} file, skipped", c, format);
+    } catch (const Error& e) {
+      spdlog::debug("skipped: {}", e.what());
+    }
+  }
+  return "";
+}
+
 std::string find_model_in(const std::vector<std::string>& dirs) {
   for (const auto& dir : dirs) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<std::string> candidates;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.path().extension() == ".safetensors" && e.is_regular_file(ec)) candidates.push_back(e.path().string());
-    std::sort(candidates.begin(), candidates.end());
-    for (const auto& c : candidates) {
-      try {
-        SafetensorsFile f = SafetensorsFile::open(c);
-        auto it = f.metadata().find("format");
-        if (it != f.metadata().end() && it->second == kModelFormat) return c;
-        spdlog::debug("{}: not a facemix model, skipped", c);
-      } catch (const Error& e) {
-        spdlog::debug("skipped: {}", e.what());
-      }
-    }
+    std::string found = find_safetensors_of_format(dir, kModelFormat);
+    if (!found.empty()) return found;
   }
   return "";
 }

@@ -108,21 +108,9 @@ constexpr const char* kFaceApiManifestName = "face_recognition_model-weights_man
 constexpr const char* kDlibDatName = "dlib_face_recognition_resnet_model_v1.dat";
 
 std::string find_identity_model_in(const std::string& dir) {
+  std::string found = find_safetensors_of_format(dir, kIdentityModelFormat);
+  if (!found.empty()) return found;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return "";
-  std::vector<std::string> candidates;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".safetensors" && e.is_regular_file(ec)) candidates.push_back(e.path().string());
-  std::sort(candidates.begin(), candidates.end());
-  for (const auto& c : candidates) {
-    try {
-      const SafetensorsFile f = SafetensorsFile::open(c);
-      auto it = f.metadata().find("format");
-      if (it != f.metadata().end() && it->second == kIdentityModelFormat) return c;
-    } catch (const Error& e) {
-      spdlog::debug("skipped: {}", e.what());
-    }
-  }
   for (const char* name : {kFaceApiManifestName, kDlibDatName}) {
     const fs::path p = fs::path(dir) / name;
     if (fs::is_regular_file(p, ec)) return p.string();
