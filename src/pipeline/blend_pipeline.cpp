@@ -110,8 +110,9 @@ BlendResult run_morph(const BlendRequest& r, const std::vector<std::string>& kee
   StageClock clock;
   const FaceDetector detector(r.landmarks_model);
   clock.lap(result.timings, "load");
+  // Identity figures are made for a single image only: a sequence needs no model.
   std::optional<IdentityModel> identity;
-  if (r.identity != IdentityMode::kOff) identity = load_identity_model(r.identity_model);
+  if (r.identity != IdentityMode::kOff && r.frames == 0) identity = load_identity_model(r.identity_model);
   const std::size_t n = r.inputs.size();
   std::vector<AlignedFace> aligned;
   std::vector<Descriptor> descriptors;

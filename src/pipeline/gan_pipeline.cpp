@@ -105,9 +105,11 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   if (any_photo) detector = std::make_unique<FaceDetector>(r.landmarks_model);
   clock.lap(result.timings, "load");
 
-  // Identity figures need every input's photo: latent inputs have none.
+  // Identity figures need every input's photo (latent inputs have none) and a
+  // single image (a sequence gets none).
   std::optional<IdentityModel> identity;
-  if (r.identity != IdentityMode::kOff && !any_latent) identity = load_identity_model(r.identity_model);
+  if (r.identity != IdentityMode::kOff && !any_latent && r.frames == 0)
+    identity = load_identity_model(r.identity_model);
   std::vector<Descriptor> descriptors;
   std::vector<cv::Mat> aligned(n);
   std::optional<PasteTarget> paste;
@@ -172,10 +174,8 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   auto render = [&](const std::vector<double>& weights) {
     return render_gan_blend(gen, all, row_weights(gen->num_ws(), weights, mixes), r.gan.truncation, r.size);
   };
-  auto frame = [&](const std::vector<double>& weights) -> cv::Mat {
-    const cv::Mat face = render(weights);
-    return paste ? paste_rendered_face(*detector, *paste, face) : face;
-  };
+  auto pasted = [&](const cv::Mat& face) { return paste ? paste_rendered_face(*detector, *paste, face) : face; };
+  auto frame = [&](const std::vector<double>& weights) { return pasted(render(weights)); };
   if (r.frames == 0) {
     result.weights = r.weights;
     const cv::Mat face = render(r.weights);
@@ -183,7 +183,7 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
       result.identity = gan_blend_identity(*identity, *detector, face, descriptors);
       if (result.identity) spdlog::info("{}", identity_summary(*result.identity, r.inputs));
     }
-    write_image(r.output, paste ? paste_rendered_face(*detector, *paste, face) : face);
+    write_image(r.output, pasted(face));
   } else {
     const std::vector<int> order = sequence_order(r.frames, r.boomerang);
     SequenceWriteOptions so;
