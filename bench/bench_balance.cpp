@@ -3,11 +3,13 @@
 // plain 50/50 morph and with balanced weights, the share of pairs where both
 // inputs verify (< 0.6, < 0.5), and the time the balance adds.
 //
-// usage: bench_balance PAIRS.tsv [--size N] [--limit N] [--faces DIR]
+// usage: bench_balance PAIRS.tsv [--size N] [--limit N] [--every K] [--faces DIR]
+//        [--mean-share X] [--stay-near X] [--rounds N] [--paired] [--one-shape] [--search-size N]   (IdentityBalanceOptions)
 // PAIRS.tsv: `A<TAB>B` per line, paths relative to the faces folder
 // (scripts/make_balance_pairs.py writes the benchmark's list).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -61,16 +63,25 @@ struct Tally {
 
 int main(int argc, char** argv) {
   std::string pairs_file, faces_dir;
-  int size = 1024, limit = 0;
+  int size = 1024, limit = 0, every = 1;
+  IdentityBalanceOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--size" && i + 1 < argc) size = std::atoi(argv[++i]);
     else if (a == "--limit" && i + 1 < argc) limit = std::atoi(argv[++i]);
     else if (a == "--faces" && i + 1 < argc) faces_dir = argv[++i];
+    else if (a == "--every" && i + 1 < argc) every = std::atoi(argv[++i]);
+    else if (a == "--mean-share" && i + 1 < argc) options.mean_share = std::atof(argv[++i]);
+    else if (a == "--stay-near" && i + 1 < argc) options.stay_near = std::atof(argv[++i]);
+    else if (a == "--rounds" && i + 1 < argc) options.max_rounds = std::atoi(argv[++i]);
+    else if (a == "--paired") options.paired_moves = true;
+    else if (a == "--one-shape") options.shape_by_region = false;
+    else if (a == "--search-size" && i + 1 < argc) options.search_size = std::atoi(argv[++i]);
     else pairs_file = a;
   }
   if (pairs_file.empty()) {
-    std::fprintf(stderr, "usage: bench_balance PAIRS.tsv [--size N] [--limit N] [--faces DIR]\n");
+    std::fprintf(stderr, "usage: bench_balance PAIRS.tsv [--size N] [--limit N] [--every K] [--faces DIR] "
+                         "[--mean-share X] [--stay-near X] [--rounds N] [--paired] [--one-shape] [--search-size N]\n");
     return 2;
   }
   if (faces_dir.empty())
@@ -95,10 +106,13 @@ int main(int argc, char** argv) {
   std::ifstream in(pairs_file);
   Tally plain, balanced;
   std::vector<double> balance_seconds;
+  long candidates = 0;
   int n = 0;
-  std::printf("%-42s %-42s %7s %8s %6s\n", "A", "B", "50/50", "balanced", "s");
+  std::printf("%-42s %-42s %6s %7s %8s %6s %6s\n", "A", "B", "d(A,B)", "50/50", "balanced", "spread", "s");
+  int line_number = 0;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
+    if (line_number++ % every != 0) continue;
     const auto tab = line.find('\t');
     const std::string a = line.substr(0, tab), b = line.substr(tab + 1);
     const Prepared& pa = prepare(a);
@@ -107,13 +121,16 @@ int main(int argc, char** argv) {
     const std::vector<double> equal = {0.5, 0.5};
     const double d_plain = max_distance(model, Morpher(faces, equal).render(equal), pa, pb);
     const double t0 = now();
-    const IdentityBalance bal = balance_identity(faces, {pa.descriptor, pb.descriptor}, model, equal);
+    const IdentityBalance bal = balance_identity(faces, {pa.descriptor, pb.descriptor}, model, equal, options);
     const MorphResult r = Morpher(faces, bal.mix.shape).render(bal.mix);
     balance_seconds.push_back(now() - t0);
+    candidates += bal.candidates;
     const double d_bal = max_distance(model, r, pa, pb);
+    const double spread = std::abs(bal.distances[0] - bal.distances[1]);  // at search size
     plain.add(d_plain);
     balanced.add(d_bal);
-    std::printf("%-42s %-42s %7.3f %8.3f %6.2f\n", a.c_str(), b.c_str(), d_plain, d_bal, balance_seconds.back());
+    std::printf("%-42s %-42s %6.3f %7.3f %8.3f %6.3f %6.2f\n", a.c_str(), b.c_str(),
+                descriptor_distance(pa.descriptor, pb.descriptor), d_plain, d_bal, spread, balance_seconds.back());
     std::fflush(stdout);
     if (limit > 0 && ++n >= limit) break;
     if (limit <= 0) ++n;
@@ -126,7 +143,8 @@ int main(int argc, char** argv) {
   };
   row("50/50", plain);
   row("identity-balanced", balanced);
-  std::printf("balance search + final render: median %.2f s, max %.2f s per pair\n",
-              balance_seconds[balance_seconds.size() / 2], balance_seconds.back());
+  std::printf("balance search + final render: median %.2f s, max %.2f s per pair; %.1f candidates per pair\n",
+              balance_seconds[balance_seconds.size() / 2], balance_seconds.back(),
+              static_cast<double>(candidates) / n);
   return 0;
 }

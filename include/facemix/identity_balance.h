@@ -28,6 +28,10 @@ struct IdentityBalanceOptions {
   double min_weight = 0.05;    // every weight of every part stays at least this
   std::vector<double> joint_steps = {0.1, 0.2, 0.3};  // first: all parts toward one input
   std::vector<double> part_steps = {0.3, 0.15, 0.075};  // then each part alone, step by step
+  int max_rounds = 4;          // improving moves per part step before it shrinks
+  double mean_share = 0.0;     // objective: largest distance + mean_share * mean distance
+  bool paired_moves = false;   // also two parts at once, toward different inputs
+  bool shape_by_region = true; // search each region's geometry (else one shape for all)
 };
 
 struct IdentityBalance {

@@ -122,15 +122,25 @@ const char* face_region_name(int region);  // "eyes", "nose", "mouth", "face"
 // What a morph mixes, each with its own weights over the inputs (each vector
 // one weight per input, normally summing to 1): the landmark geometry every
 // face is warped to, the backdrop's appearance, and each region's appearance.
+// The geometry can also be mixed per region (shape_regions): the landmarks of
+// the eyes and brows (17-26, 36-47), the nose (27-35), the mouth (48-67) and
+// the jaw line (0-16, "face") each averaged with their own weights; an empty
+// vector there means `shape`.
 struct MorphMix {
   std::vector<double> shape;
   std::vector<double> backdrop;
   std::array<std::vector<double>, kFaceRegionCount> regions;
+  std::array<std::vector<double>, kFaceRegionCount> shape_regions;
 
-  // Every part mixed with `weights`: renders exactly as render(weights).
+  // Every part mixed with `weights` (shape_regions empty): renders exactly as render(weights).
   static MorphMix uniform(const std::vector<double>& weights);
   bool is_uniform() const;
+  // The weights of region r's landmark geometry (shape_regions[r], else shape).
+  const std::vector<double>& shape_of(int region) const;
 };
+
+// The region (FaceRegion) whose geometry weights move landmark k (0..67).
+int landmark_shape_region(int k);
 
 // Feathered masks of the regions on a face with `landmarks` in an image of
 // `size`: CV_32FC1 in [0, 1], built from the landmark polygons (eyes with
@@ -138,6 +148,18 @@ struct MorphMix {
 // three), blurred by a few percent of the eye distance. Their sum is at most 1
 // everywhere; 1 - sum is the backdrop's share. Deterministic.
 std::array<cv::Mat, kFaceRegionCount> face_region_masks(const Landmarks& landmarks, cv::Size size);
+
+// The geometry of one morph target: the target shape, the faces warped onto
+// it and the region masks there. Several appearance mixes that share their
+// geometry weights can be rendered from one (Morpher::geometry / render).
+struct MorphGeometry {
+  Shape target;
+  Landmarks landmarks;                           // the target's 68 landmarks
+  std::vector<cv::Mat> warped;                   // per face; empty where not used
+  std::vector<bool> used;                        // which faces were warped
+  std::array<cv::Mat, kFaceRegionCount> masks;   // face_region_masks(landmarks)
+  cv::Mat backdrop_share;                        // 1 - the sum of the masks
+};
 
 // A fixed set of faces whose mesh (triangulation) is computed once, for
 // rendering many weightings of them, e.g. the frames of a sequence, without
@@ -163,6 +185,14 @@ class Morpher {
   // into the backdrop's weights). A uniform mix renders exactly as
   // render(mix.shape). requires: every vector of `mix` has faces().size() weights.
   MorphResult render(const MorphMix& mix) const;
+
+  // The two halves of render(mix) for a non-uniform mix: geometry() warps the
+  // faces that any appearance weight of `mix` uses onto its target shape;
+  // render(g, mix) dissolves them. render(geometry(m), m2) equals render(m2)
+  // for every non-uniform m2 with m's geometry weights (shape, shape_regions)
+  // that uses no face m left out (that throws std::invalid_argument).
+  MorphGeometry geometry(const MorphMix& mix) const;
+  MorphResult render(const MorphGeometry& geometry, const MorphMix& mix) const;
 
   const std::vector<MorphFace>& faces() const { return faces_; }
   const std::vector<Triangle>& mesh() const { return mesh_; }

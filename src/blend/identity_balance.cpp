@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <list>
 
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
@@ -13,13 +14,19 @@
 namespace facemix {
 namespace {
 
-// The parts the search moves: shape and the four face regions (the backdrop
-// keeps the requested weights).
-constexpr int kSearchedParts = 1 + kFaceRegionCount;
+// The parts the search moves: the geometry and the appearance of each of the
+// four face regions (the backdrop keeps the requested weights; the crop's
+// border points, which `shape` alone moves, are the same in every face). With
+// options.shape_by_region false: one geometry (shape) and the four appearances.
+int searched_parts(const IdentityBalanceOptions& o) { return o.shape_by_region ? 2 * kFaceRegionCount : 1 + kFaceRegionCount; }
 
-std::vector<double>& part_of(MorphMix& mix, int part) { return part == 0 ? mix.shape : mix.regions[part - 1]; }
-const std::vector<double>& part_of(const MorphMix& mix, int part) {
-  return part == 0 ? mix.shape : mix.regions[part - 1];
+std::vector<double>& part_of(MorphMix& mix, int part, const IdentityBalanceOptions& o) {
+  if (!o.shape_by_region) return part == 0 ? mix.shape : mix.regions[part - 1];
+  return part < kFaceRegionCount ? mix.shape_regions[part] : mix.regions[part - kFaceRegionCount];
+}
+const std::vector<double>& part_of(const MorphMix& mix, int part, const IdentityBalanceOptions& o) {
+  if (!o.shape_by_region) return part == 0 ? mix.shape : mix.regions[part - 1];
+  return part < kFaceRegionCount ? mix.shape_of(part) : mix.regions[part - kFaceRegionCount];
 }
 
 // Moves `w` a share `step` of the way toward input j: w <- (1 - step) w + step e_j,
@@ -50,7 +57,7 @@ class Search {
     std::vector<cv::Mat> chips;
     for (const auto& m : mixes) {
       check_interrupt();
-      const MorphResult r = morpher_.render(m);
+      const MorphResult r = m.is_uniform() ? morpher_.render(m) : morpher_.render(geometry_of(m), m);
       chips.push_back(face_chip(r.image, r.landmarks));
     }
     const std::vector<Descriptor> d = describe_chips(model_, chips);
@@ -58,12 +65,14 @@ class Search {
     std::vector<Scored> out;
     for (std::size_t c = 0; c < mixes.size(); ++c) {
       Scored s{mixes[c], {}, 0.0};
-      double worst = 0.0;
+      double worst = 0.0, sum = 0.0;
       for (const auto& t : targets_) {
         s.distances.push_back(descriptor_distance(d[c], t));
         worst = std::max(worst, s.distances.back());
+        sum += s.distances.back();
       }
-      s.objective = worst + options_.stay_near * departure(mixes[c]);
+      s.objective = worst + options_.mean_share * sum / static_cast<double>(targets_.size()) +
+                    options_.stay_near * departure(mixes[c]);
       out.push_back(s);
     }
     return out;
@@ -90,15 +99,36 @@ class Search {
     return out;
   }
 
+  // The warped faces for m's geometry: candidates that move only appearance
+  // weights share them, so each geometry is warped once (the last few kept).
+  const MorphGeometry& geometry_of(const MorphMix& m) {
+    std::vector<double> key = m.shape;
+    for (int r = 0; r < kFaceRegionCount; ++r) key.insert(key.end(), m.shape_of(r).begin(), m.shape_of(r).end());
+    for (std::size_t i = 0; i < m.backdrop.size(); ++i) {
+      bool used = m.backdrop[i] != 0.0;
+      for (const auto& w : m.regions) used = used || w[i] != 0.0;
+      key.push_back(used ? 1.0 : 0.0);
+    }
+    for (auto it = geometries_.begin(); it != geometries_.end(); ++it)
+      if (it->first == key) {
+        geometries_.splice(geometries_.begin(), geometries_, it);  // most recently used first
+        return geometries_.front().second;
+      }
+    geometries_.emplace_front(key, morpher_.geometry(m));
+    if (geometries_.size() > 8) geometries_.pop_back();
+    return geometries_.front().second;
+  }
+
   // Mean over the searched parts of the squared distance from the requested weights.
   double departure(const MorphMix& mix) const {
     double sum = 0.0;
-    for (int p = 0; p < kSearchedParts; ++p)
+    const int parts = searched_parts(options_);
+    for (int p = 0; p < parts; ++p)
       for (std::size_t i = 0; i < requested_.size(); ++i) {
-        const double d = part_of(mix, p)[i] - requested_[i];
+        const double d = part_of(mix, p, options_)[i] - requested_[i];
         sum += d * d;
       }
-    return sum / kSearchedParts;
+    return sum / parts;
   }
 
   const std::vector<Descriptor>& targets_;
@@ -106,6 +136,7 @@ class Search {
   std::vector<double> requested_;
   IdentityBalanceOptions options_;
   Morpher morpher_;
+  std::list<std::pair<std::vector<double>, MorphGeometry>> geometries_;
   int candidates_ = 0;
 };
 
@@ -127,7 +158,10 @@ IdentityBalance balance_identity(const std::vector<MorphFace>& faces, const std:
   if (n < 2 || targets.size() != n || requested.size() != n)
     throw Error("balance_identity: one descriptor and one requested weight per face, at least two faces");
   Search search(faces, targets, model, requested, options);
+  const int parts = searched_parts(options);
   Scored best = search.score({MorphMix::uniform(requested)}).front();
+  if (options.shape_by_region)
+    for (auto& r : best.mix.shape_regions) r = requested;  // the parts the search moves
   IdentityBalance result;
   result.requested_distances = best.distances;
 
@@ -137,7 +171,8 @@ IdentityBalance balance_identity(const std::vector<MorphFace>& faces, const std:
   for (double step : options.joint_steps)
     for (std::size_t j = 0; j < n; ++j) {
       MorphMix m = best.mix;
-      for (int p = 0; p < kSearchedParts; ++p) part_of(m, p) = toward(part_of(best.mix, p), j, step, options.min_weight);
+      for (int p = 0; p < parts; ++p)
+        part_of(m, p, options) = toward(part_of(best.mix, p, options), j, step, options.min_weight);
       joint.push_back(m);
     }
   if (!joint.empty()) {
@@ -148,14 +183,25 @@ IdentityBalance balance_identity(const std::vector<MorphFace>& faces, const std:
   // 2. Pattern search: each part alone toward each input; take the best
   //    improvement, keep the step while it improves, then shrink it.
   for (double step : options.part_steps) {
-    for (int round = 0; round < 4; ++round) {
+    for (int round = 0; round < options.max_rounds; ++round) {
       std::vector<MorphMix> moves;
-      for (int p = 0; p < kSearchedParts; ++p)
+      for (int p = 0; p < parts; ++p)
         for (std::size_t j = 0; j < n; ++j) {
           MorphMix m = best.mix;
-          part_of(m, p) = toward(part_of(best.mix, p), j, step, options.min_weight);
-          if (part_of(m, p) != part_of(best.mix, p)) moves.push_back(m);
+          part_of(m, p, options) = toward(part_of(best.mix, p, options), j, step, options.min_weight);
+          if (part_of(m, p, options) != part_of(best.mix, p, options)) moves.push_back(m);
         }
+      if (options.paired_moves)
+        for (int p = 0; p < parts; ++p)
+          for (int q = p + 1; q < parts; ++q)
+            for (std::size_t j = 0; j < n; ++j)
+              for (std::size_t k = 0; k < n; ++k) {
+                if (j == k) continue;
+                MorphMix m = best.mix;
+                part_of(m, p, options) = toward(part_of(best.mix, p, options), j, step, options.min_weight);
+                part_of(m, q, options) = toward(part_of(best.mix, q, options), k, step, options.min_weight);
+                moves.push_back(m);
+              }
       if (moves.empty()) break;
       const Scored candidate = best_of(search.score(moves));
       if (!(candidate.objective < best.objective - 1e-4)) break;

@@ -27,7 +27,10 @@ std::string lower_extension(const std::string& path) {
 std::vector<int> encoder_params(const std::string& ext) {
   if (ext == ".jpg" || ext == ".jpeg") return {cv::IMWRITE_JPEG_QUALITY, 95};
   if (ext == ".webp") return {cv::IMWRITE_WEBP_QUALITY, 95};
-  if (ext == ".png") return {cv::IMWRITE_PNG_COMPRESSION, 6};
+  // zlib level 4 with the filtered strategy: a 1024 px blend encodes in 0.11 s
+  // instead of 0.32 s at level 6 (a fifth of a plain morph's run time), and the
+  // file is 0.8 % larger (measured on a blend and a photo; docs/performance.md).
+  if (ext == ".png") return {cv::IMWRITE_PNG_COMPRESSION, 4, cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_FILTERED};
   return {};
 }
 

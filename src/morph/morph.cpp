@@ -102,43 +102,63 @@ MorphResult Morpher::render(const std::vector<double>& weights) const {
   return result;
 }
 
-MorphResult Morpher::render(const MorphMix& mix) const {
-  if (mix.is_uniform()) return render(mix.shape);
+MorphGeometry Morpher::geometry(const MorphMix& mix) const {
   const std::size_t n = faces_.size();
   auto check = [n](const std::vector<double>& w) {
-    if (w.size() != n) throw std::invalid_argument("Morpher::render: one weight per face in every part of the mix");
+    if (w.size() != n) throw std::invalid_argument("Morpher: one weight per face in every part of the mix");
   };
   check(mix.shape);
   check(mix.backdrop);
   for (const auto& r : mix.regions) check(r);
-  const Shape target = average_shape(shapes_, mix.shape);
-  Landmarks target_landmarks;
-  for (int k = 0; k < 68; ++k) target_landmarks[k] = cv::Point2d(target[k]);
-  const auto masks = face_region_masks(target_landmarks, size_);
-  cv::Mat face_share(size_, CV_32FC1, cv::Scalar::all(0));
-  for (const auto& m : masks) face_share += m;
-  const cv::Mat backdrop_share = 1.0 - face_share;
-
-  std::vector<bool> use(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    use[i] = mix.backdrop[i] != 0.0;
-    for (const auto& r : mix.regions) use[i] = use[i] || r[i] != 0.0;
+  for (int r = 0; r < kFaceRegionCount; ++r) check(mix.shape_of(r));
+  MorphGeometry g;
+  g.target = average_shape(shapes_, mix.shape);
+  for (int r = 0; r < kFaceRegionCount; ++r) {
+    if (mix.shape_of(r) == mix.shape) continue;
+    const Shape region_target = average_shape(shapes_, mix.shape_of(r));
+    for (int k = 0; k < 68; ++k)
+      if (landmark_shape_region(k) == r) g.target[static_cast<std::size_t>(k)] = region_target[static_cast<std::size_t>(k)];
   }
-  const std::vector<cv::Mat> warped = warp_all(target, use);
+  for (int k = 0; k < 68; ++k) g.landmarks[k] = cv::Point2d(g.target[static_cast<std::size_t>(k)]);
+  g.masks = face_region_masks(g.landmarks, size_);
+  cv::Mat face_share(size_, CV_32FC1, cv::Scalar::all(0));
+  for (const auto& m : g.masks) face_share += m;
+  g.backdrop_share = 1.0 - face_share;
+  g.used.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    g.used[i] = mix.backdrop[i] != 0.0;
+    for (const auto& r : mix.regions) g.used[i] = g.used[i] || r[i] != 0.0;
+  }
+  g.warped = warp_all(g.target, g.used);
+  return g;
+}
+
+MorphResult Morpher::render(const MorphGeometry& g, const MorphMix& mix) const {
+  const std::size_t n = faces_.size();
+  if (g.warped.size() != n || mix.backdrop.size() != n)
+    throw std::invalid_argument("Morpher::render: geometry and mix must be for this morpher's faces");
   cv::Mat sum(size_, CV_32FC3, cv::Scalar::all(0));
   cv::Mat as_float, weight_map, weight3;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!use[i]) continue;
-    weight_map = backdrop_share * mix.backdrop[i];
-    for (int r = 0; r < kFaceRegionCount; ++r) cv::scaleAdd(masks[r], mix.regions[r][i], weight_map, weight_map);
+    bool needed = mix.backdrop[i] != 0.0;
+    for (const auto& r : mix.regions) needed = needed || r[i] != 0.0;
+    if (!needed) continue;
+    if (!g.used[i]) throw std::invalid_argument("Morpher::render: the geometry left out a face this mix uses");
+    weight_map = g.backdrop_share * mix.backdrop[i];
+    for (int r = 0; r < kFaceRegionCount; ++r) cv::scaleAdd(g.masks[r], mix.regions[r][i], weight_map, weight_map);
     cv::merge(std::vector<cv::Mat>{weight_map, weight_map, weight_map}, weight3);
-    warped[i].convertTo(as_float, CV_32FC3);
+    g.warped[i].convertTo(as_float, CV_32FC3);
     sum += as_float.mul(weight3);
   }
   MorphResult result;
   sum.convertTo(result.image, CV_8UC3);
-  result.landmarks = target_landmarks;
+  result.landmarks = g.landmarks;
   return result;
+}
+
+MorphResult Morpher::render(const MorphMix& mix) const {
+  if (mix.is_uniform()) return render(mix.shape);
+  return render(geometry(mix), mix);
 }
 
 MorphResult morph_faces(const std::vector<MorphFace>& faces, const std::vector<double>& weights) {

@@ -85,9 +85,24 @@ MorphMix MorphMix::uniform(const std::vector<double>& weights) {
   return mix;
 }
 
+const std::vector<double>& MorphMix::shape_of(int region) const {
+  const std::vector<double>& r = shape_regions[static_cast<std::size_t>(region)];
+  return r.empty() ? shape : r;
+}
+
 bool MorphMix::is_uniform() const {
   if (backdrop != shape) return false;
+  for (int r = 0; r < kFaceRegionCount; ++r)
+    if (shape_of(r) != shape) return false;
   return std::all_of(regions.begin(), regions.end(), [this](const std::vector<double>& r) { return r == shape; });
+}
+
+int landmark_shape_region(int k) {
+  if (k <= 16) return kRegionFace;
+  if (k <= 26) return kRegionEyes;
+  if (k <= 35) return kRegionNose;
+  if (k <= 47) return kRegionEyes;
+  return kRegionMouth;
 }
 
 }  // namespace facemix

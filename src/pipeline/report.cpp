@@ -19,6 +19,9 @@ nlohmann::ordered_json mix_json(const MorphMix& mix) {
   j["shape"] = mix.shape;
   j["backdrop"] = mix.backdrop;
   for (int r = 0; r < kFaceRegionCount; ++r) j[face_region_name(r)] = mix.regions[r];
+  nlohmann::ordered_json geometry;
+  for (int r = 0; r < kFaceRegionCount; ++r) geometry[face_region_name(r)] = mix.shape_of(r);
+  j["shape_by_region"] = geometry;
   return j;
 }
 

@@ -84,5 +84,50 @@ TEST(Regions, ShapeWeightsMoveTheGeometryOnly) {
   for (int k = 0; k < 68; ++k) EXPECT_NEAR(cv::norm(r.landmarks[k] - faces[0].landmarks[k]), 0.0, 1e-4);
 }
 
+TEST(Regions, RegionShapeWeightsMoveOnlyThatRegionsLandmarks) {
+  FaceParams wide;
+  wide.eye_spacing = 0.30;
+  const std::vector<MorphFace> faces = {synthetic_face(kSide), synthetic_face(kSide, wide)};
+  const Morpher morpher(faces);
+  MorphMix mix = MorphMix::uniform({0.5, 0.5});
+  mix.shape_regions[kRegionEyes] = {0.0, 1.0};  // the eyes' and brows' geometry of the second face
+  EXPECT_FALSE(mix.is_uniform());
+  const MorphResult r = morpher.render(mix);
+  const MorphResult half = morpher.render(std::vector<double>{0.5, 0.5});
+  int eyes = 0;
+  for (int k = 0; k < 68; ++k) {
+    if (landmark_shape_region(k) == kRegionEyes) {
+      ++eyes;
+      EXPECT_NEAR(cv::norm(r.landmarks[k] - faces[1].landmarks[k]), 0.0, 1e-4) << k;
+    } else {
+      EXPECT_NEAR(cv::norm(r.landmarks[k] - half.landmarks[k]), 0.0, 1e-4) << k;
+    }
+  }
+  EXPECT_EQ(eyes, 22);  // brows 17-26 and eyes 36-47
+  EXPECT_GT(cv::norm(r.image, half.image, cv::NORM_L1), 0.0);  // the pixels followed the geometry
+}
+
+TEST(Regions, OneGeometryServesEveryAppearanceMixOnIt) {
+  FaceParams other;
+  other.eye_spacing = 0.30;
+  other.skin = cv::Scalar(60, 90, 140);
+  const std::vector<MorphFace> faces = {synthetic_face(kSide), synthetic_face(kSide, other)};
+  const Morpher morpher(faces);
+  MorphMix first = MorphMix::uniform({0.5, 0.5});
+  first.shape_regions[kRegionMouth] = {0.8, 0.2};
+  first.regions[kRegionNose] = {0.3, 0.7};
+  MorphMix second = first;  // same geometry, other appearance
+  second.regions[kRegionEyes] = {0.9, 0.1};
+  second.backdrop = {0.2, 0.8};
+  const MorphGeometry g = morpher.geometry(first);
+  const MorphResult shared = morpher.render(g, second), direct = morpher.render(second);
+  EXPECT_EQ(cv::norm(shared.image, direct.image, cv::NORM_INF), 0.0);
+  EXPECT_GT(cv::norm(shared.image, morpher.render(first).image, cv::NORM_INF), 0.0);
+  MorphMix without_second = first;  // a geometry that leaves the second face out
+  without_second.backdrop = {1.0, 0.0};
+  for (auto& r : without_second.regions) r = {1.0, 0.0};
+  EXPECT_THROW(morpher.render(morpher.geometry(without_second), second), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace facemix::test
