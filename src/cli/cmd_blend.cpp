@@ -186,7 +186,7 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
   app.add_option("--identity", a->identity,
                  "auto: balance the morph weights for identity when no -w is given and report the blend's "
                  "identity distances to every input, whenever the identity model is found; balance: always "
-                 "balance (staying near -w); report: only report; off: no identity work (the model is not read)")
+                 "balance (staying near -w; GAN engine: refine the latent, see --refine-steps); report: only report; off: no identity work (the model is not read)")
       ->check(CLI::IsMember({"auto", "balance", "report", "off"}))
       ->group(identity);
   app.add_flag("--no-identity", a->no_identity, "Same as --identity off")->group(identity);
