@@ -71,11 +71,16 @@ TEST_F(GanRefineCli, RefinementRunsAndIsReported) {
   EXPECT_TRUE(bytes("refined.png") == bytes("again.png"));
 }
 
-TEST_F(GanRefineCli, IdentityBalanceRefinesWithTheGivenSteps) {
-  // --identity balance alone means 30 steps; --refine-steps overrides it (kept short here).
-  const auto r = gan("b.png", {"--identity", "balance", "--refine-steps", "2", "--report", dir.file("b.json")});
+TEST_F(GanRefineCli, IdentityBalanceRefines) {
+  // --identity balance alone means 30 steps; --refine-steps overrides it.
+  const auto r = gan("b.png", {"--identity", "balance", "--report", dir.file("b.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(bytes("b.json"))["refinement"]["steps"], 2);
+  EXPECT_EQ(nlohmann::json::parse(bytes("b.json"))["refinement"]["steps"], 30);
+  const auto two = gan("b2.png", {"--identity", "balance", "--refine-steps", "2", "--report", dir.file("b2.json")});
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(nlohmann::json::parse(bytes("b2.json"))["refinement"]["steps"], 2);
+  // Truncation applies before the refinement, which starts from the truncated mix.
+  ASSERT_EQ(gan("t.png", {"--refine-steps", "2", "--truncation", "0.7"}).exit_code, 0);
 }
 
 TEST_F(GanRefineCli, RefusedWhereItCannotRun) {
