@@ -8,10 +8,10 @@
 //
 // The chip's place is fixed by landmarks in an image frame of side
 // `frame_size` (an FFHQ-aligned crop); the tensor may show that frame at any
-// resolution S (pixel centres map as (x + 0.5) S / frame_size - 0.5). Where a
-// chip pixel covers more than two tensor pixels the tensor is first box-averaged
-// by a power of two (dlib shrinks through a pyramid there), so the chip is
-// neither aliased nor, when S is small, anything but a bilinear upsampling.
+// resolution S (pixel centres map as (x + 0.5) S / frame_size - 0.5). While a
+// chip pixel covers more than two tensor pixels the tensor is first halved
+// with a [1 3 3 1] / 8 filter (dlib shrinks through its pyramid there), so the
+// chip is not aliased; from a small S it is a bilinear upsampling.
 #pragma once
 
 #include <array>
@@ -42,7 +42,7 @@ ChipPlacement chip_placement(const Landmarks& landmarks, int frame_size);
 ChipPlacement whole_frame_chip(int frame_size);
 
 // requires: images float32 [N, 3, S, S], RGB, nominal [-1, 1] (generator images);
-//           S a power of two when the tensor must be box-averaged (see above).
+//           (the halving above stops early at an odd side).
 // ensures:  [N, 3, 150, 150] RGB 0..255 (x * 127.5 + 128, clamped as an 8-bit
 //           image would be), bilinear, zero outside the image (as dlib),
 //           differentiable w.r.t. images. Feed to IdentityNet::forward.
