@@ -29,6 +29,7 @@
 #include "facemix/align.h"
 #include "facemix/image_io.h"
 #include "facemix/output.h"
+#include "facemix/identity_refine.h"
 #include "facemix/progress.h"
 #include "facemix/pipeline_stages.h"
 #include "facemix/projector.h"
@@ -60,6 +61,10 @@ struct GanBlendSettings {
   double truncation = 1.0;
   std::string device = "cpu";
   std::string save_latents;      // DIR for <name>.npz + .json per photo, or ""
+  // > 0: refine the mixed latent for identity to every input (identity_refine.h)
+  // for this many steps before rendering; needs an identity mode other than
+  // kOff, photos for every input and a single image. 0: off (the default).
+  int refine_steps = 0;
 };
 
 struct BlendRequest {
@@ -92,6 +97,7 @@ struct BlendResult {
   std::vector<double> weights;        // the requested weights (single image)
   MorphMix mix;                       // morph engine, single image: the weights used, per part
   std::optional<IdentityFigures> identity;  // the blend's distances to its inputs (identity not kOff)
+  std::optional<IdentityRefinement> refinement;  // GAN engine with refine_steps > 0
   std::vector<std::string> written;   // every file written, in order (as BlendObserver::written saw)
   std::vector<StageTiming> timings;
 };
@@ -104,7 +110,8 @@ struct BlendObserver {
 // The --report JSON of a single blend (one object): version, inputs, output,
 // engine (and model), settings, requested weights, the weights used per part
 // (morph), identity (model, per-input distance and verdicts, max, all-same
-// flags) and timings.
+// flags), the GAN identity refinement when it ran (steps, distances before
+// and after on its reduced render) and timings.
 std::string blend_report_json(const BlendRequest& request, const BlendResult& result);
 
 // The identity figures as JSON: {"distances": [...], "max_distance", "all_same_at_0.6", "all_same_at_0.5"}.

@@ -20,6 +20,7 @@
 #include "facemix/face.h"
 #include "facemix/generator.h"
 #include "facemix/identity.h"
+#include "facemix/identity_refine.h"
 #include "facemix/image_io.h"
 #include "facemix/latent_mix.h"
 #include "facemix/latent_store.h"
@@ -66,6 +67,18 @@ LatentRecord latent_record(const std::string& model_path, const std::string& mod
 // requires: as blend_latents and render_face (gan_blend.h).
 cv::Mat render_gan_blend(const Generator& generator, const torch::Tensor& ws, const RowWeights& rows, double psi,
                          int size);
+
+// The mixed latent (blend_latents) refined for identity to every input
+// (refine_identity, `steps` steps, other options at their defaults): the chip
+// lies at the inputs' aligned landmarks averaged with `weights`, the image term
+// is the same average of the aligned crops.
+// requires: crops (FFHQ-aligned, one per ws row) and their landmarks in the
+//           crop's pixels; inputs their descriptors; generator on the CPU.
+// throws:   as refine_identity (UsageError, Interrupted).
+IdentityRefinement refine_gan_blend(const Generator& generator, const torch::Tensor& ws, const RowWeights& rows,
+                                    double psi, const IdentityModel& model, const std::vector<Descriptor>& inputs,
+                                    const std::vector<AlignedFace>& crops, const std::vector<double>& weights,
+                                    int steps, const ProgressCallback& progress = {});
 
 // Where a rendered face goes back: a photo, its alignment at the face's size,
 // and the photo's landmarks in that crop (the paste mask when the rendered

@@ -24,6 +24,12 @@ void add_gan_blend_options(CLI::App& app, GanBlendArgs& a) {
       ->group(gan);
   app.add_option("--device", a.device, "cpu or cuda[:N] (needs a CUDA LibTorch)")->group(gan);
   add_projection_options(app, a.projection, "Projection", "Optimiser (NVIDIA's defaults)");
+  app.add_option("--identity-weight", a.identity_weight,
+                 "Add X times the identity distance between each projection and its photo to the projection "
+                 "loss, from the 64 px stage up (0 = off; needs the identity model; it is weighed against "
+                 "--pixel-weight x the mean squared error; not measured on real models)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->group("Projection");
 }
 
 std::vector<std::string> split_latents_option(const std::string& text) {
@@ -44,6 +50,7 @@ GanBlendSettings to_gan_settings(const GanBlendArgs& args, std::uint64_t seed) {
   pa.seed = seed;
   GanBlendSettings s;
   s.projection = to_projector_options_unscheduled(pa);
+  s.projection.identity_weight = args.identity_weight;
   s.schedule = pa.schedule;
   s.mix = args.mix;
   s.truncation = args.truncation;

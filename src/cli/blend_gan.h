@@ -21,6 +21,7 @@ struct GanBlendArgs {
   std::string save_latents;       // DIR, or ""
   std::string latents;            // --latents A.npz,B.npz (appended to the inputs)
   std::string device = "cpu";
+  double identity_weight = 0.0;   // --identity-weight (projection's identity term)
 };
 
 // Adds the GAN engine's options (groups "GAN engine", "Projection",

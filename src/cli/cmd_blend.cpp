@@ -25,6 +25,8 @@
 namespace facemix::cli {
 namespace {
 
+const int kDefaultRefineSteps = IdentityRefineOptions{}.steps;
+
 struct BlendArgs {
   std::vector<std::string> inputs;
   std::string output, weights, engine = "auto", model, landmarks_model, keep_aligned;
@@ -39,6 +41,7 @@ struct BlendArgs {
   bool boomerang = false;
   std::string identity = "auto", identity_model, report;
   bool no_identity = false;
+  int refine_steps = -1;  // -1: not given
   GanBlendArgs gan;
 };
 
@@ -66,6 +69,8 @@ BlendRequest make_request(const BlendArgs& a, const GlobalOptions& g) {
                            : !gan.projection.perceptual.empty() ? "--perceptual"
                            : gan.projection.space != "w"       ? "--space"
                                                                : nullptr;
+    if (!gan_only && a.refine_steps > 0) gan_only = "--refine-steps";
+    if (!gan_only && gan.identity_weight > 0) gan_only = "--identity-weight";
     if (gan_only) throw UsageError(std::string(gan_only) + " needs the GAN engine (--engine gan and a model)");
   }
   check_sequence_output(a.output, a.frames);
@@ -100,7 +105,12 @@ int run_blend_main(const BlendArgs& given, const GlobalOptions& g, CLI::App& app
   BlendArgs a = given;  // --latents files are inputs after the images
   for (const auto& l : split_latents_option(given.gan.latents)) a.inputs.push_back(l);
   BlendRequest request = make_request(a, g);
-  if (request.engine.engine == BlendEngine::kGan) request.gan = to_gan_settings(a.gan, a.seed);
+  if (request.engine.engine == BlendEngine::kGan) {
+    request.gan = to_gan_settings(a.gan, a.seed);
+    // --identity balance asks the GAN engine to steer for identity too; auto never does.
+    const bool balance = !a.no_identity && a.identity == "balance" && a.frames == 0;
+    request.gan.refine_steps = a.refine_steps >= 0 ? a.refine_steps : balance ? kDefaultRefineSteps : 0;
+  }
 
   ProgressBar bar(g.progress_bar());
   BlendObserver observer;
@@ -176,13 +186,20 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
   app.add_option("--identity", a->identity,
                  "auto: balance the morph weights for identity when no -w is given and report the blend's "
                  "identity distances to every input, whenever the identity model is found; balance: always "
-                 "balance (staying near -w); report: only report; off: no identity work (the model is not read)")
+                 "balance (staying near -w; GAN engine: refine the latent, see --refine-steps); report: only report; off: no identity work (the model is not read)")
       ->check(CLI::IsMember({"auto", "balance", "report", "off"}))
       ->group(identity);
   app.add_flag("--no-identity", a->no_identity, "Same as --identity off")->group(identity);
   app.add_option("--identity-model", a->identity_model,
                  "Face recognition model (default: $FACEMIX_IDENTITY_MODEL, then the models/ directories, where "
                  "facemix ships one)")
+      ->group(identity);
+  app.add_option("--refine-steps", a->refine_steps,
+                 "GAN engine: refine the mixed latent for identity to every input for N Adam steps before "
+                 "rendering (0 = off; default off, " + std::to_string(kDefaultRefineSteps) +
+                     " with --identity balance)")
+      ->check(CLI::Range(0, 10000))
+      ->default_str("")
       ->group(identity);
   app.add_option("--report", a->report,
                  "Also write a JSON report: inputs, engine, settings, requested and chosen weights, identity "

@@ -1,4 +1,4 @@
-// Face chips for the identity network and batched descriptors.
+// Face chips for the identity network (and where they lie) and batched descriptors.
 #include <dlib/image_processing.h>
 #include <dlib/image_transforms.h>
 #include <dlib/opencv.h>
@@ -7,11 +7,14 @@
 
 #include "facemix/errors.h"
 #include "facemix/identity.h"
+#include "facemix/identity_chip.h"
 
 namespace facemix {
 
-cv::Mat face_chip(const cv::Mat& image, const Landmarks& landmarks) {
-  if (image.type() != CV_8UC3) throw Error("face_chip: image must be CV_8UC3");
+namespace {
+
+// dlib's chip for the 68 landmarks; dlib's landmarks are whole pixels.
+dlib::chip_details chip_details_for(const Landmarks& landmarks) {
   std::vector<dlib::point> parts;
   parts.reserve(landmarks.size());
   double left = 1e300, top = 1e300, right = -1e300, bottom = -1e300;
@@ -20,11 +23,31 @@ cv::Mat face_chip(const cv::Mat& image, const Landmarks& landmarks) {
     left = std::min(left, p.x), right = std::max(right, p.x);
     top = std::min(top, p.y), bottom = std::max(bottom, p.y);
   }
-  // dlib's landmarks are integer pixel positions; the box is not used for 68-point chips.
+  // The box is not used for 68-point chips.
   const dlib::rectangle box(static_cast<long>(left), static_cast<long>(top), static_cast<long>(right),
                             static_cast<long>(bottom));
   const dlib::full_object_detection shape(box, parts);
-  const dlib::chip_details details = dlib::get_face_chip_details(shape, kIdentityChipSize, kIdentityChipPadding);
+  return dlib::get_face_chip_details(shape, kIdentityChipSize, kIdentityChipPadding);
+}
+
+}  // namespace
+
+ChipPlacement chip_placement(const Landmarks& landmarks, int frame_size) {
+  if (frame_size < 1) throw Error("chip_placement: frame size must be positive");
+  const dlib::chip_details details = chip_details_for(landmarks);
+  const dlib::point_transform_affine to_frame = dlib::inv(dlib::get_mapping_to_chip(details));
+  const dlib::matrix<double, 2, 2> m = to_frame.get_m();
+  const dlib::vector<double, 2> b = to_frame.get_b();
+  ChipPlacement p;
+  p.frame_size = frame_size;
+  p.chip_to_frame = {m(0, 0), m(0, 1), b.x(), m(1, 0), m(1, 1), b.y()};
+  p.frame_pixels_per_chip_pixel = std::sqrt(std::abs(m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0)));
+  return p;
+}
+
+cv::Mat face_chip(const cv::Mat& image, const Landmarks& landmarks) {
+  if (image.type() != CV_8UC3) throw Error("face_chip: image must be CV_8UC3");
+  const dlib::chip_details details = chip_details_for(landmarks);
   const dlib::cv_image<dlib::bgr_pixel> source(image);
   dlib::matrix<dlib::bgr_pixel> chip;
   dlib::extract_image_chip(source, details, chip);

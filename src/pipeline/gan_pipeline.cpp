@@ -1,6 +1,7 @@
 // The GAN engine's run of run_blend (include/facemix/pipeline.h): model and
 // latent inputs checked first, then the photos aligned at the model's
 // resolution and projected in one batch, mixed, rendered and pasted back.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -90,6 +91,16 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   if (r.paste_target >= 0 && !is_photo[static_cast<std::size_t>(r.paste_target)])
     throw UsageError("--paste-back/--paste-into: input " + std::to_string(r.paste_target + 1) +
                      " is a latent file, not a photo");
+  // The identity options need every input's descriptor, which only a single
+  // image of photos has, and the identity network runs on the CPU.
+  const char* identity_refused = r.frames > 0                       ? "works on a single blend; drop --frames"
+                                 : any_latent                       ? "needs a photo for every input (latent files have no identity)"
+                                 : r.identity == IdentityMode::kOff ? "needs the identity model (identity is off)"
+                                 : !gen->w_avg().device().is_cpu()  ? "runs on the CPU only (--device cpu)"
+                                                                    : nullptr;
+  for (const auto& [option, used] : {std::pair{"--identity-weight", options.identity_weight > 0},
+                                     std::pair{"--refine-steps", r.gan.refine_steps > 0}})
+    if (used && identity_refused) throw UsageError(std::string(option) + " " + identity_refused);
   std::vector<std::string> protected_inputs = r.inputs;
   protected_inputs.push_back(model);
   const GanOutputs outputs = plan_gan_outputs(r, keep_outputs, is_photo, protected_inputs);
@@ -111,14 +122,14 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   if (r.identity != IdentityMode::kOff && !any_latent && r.frames == 0)
     identity = load_identity_model(r.identity_model);
   std::vector<Descriptor> descriptors;
-  std::vector<cv::Mat> aligned(n);
+  std::vector<AlignedFace> aligned(n);
   std::optional<PasteTarget> paste;
   for (std::size_t i = 0; i < n; ++i) {
     if (!is_photo[i]) continue;
     const LocatedFace located = locate_face(*detector, r.inputs[i], r.face, r.read);
     if (identity) descriptors.push_back(describe_located(*identity, located));
     const AlignedFace crop = align_face(located.photo, located.face.landmarks, AlignOptions{R});
-    aligned[i] = crop.image;
+    aligned[i] = crop;
     if (static_cast<int>(i) == r.paste_target) {
       paste = gan_paste_target(located.photo, located.face.landmarks, r.size);
       // The main form's mask fallback has always been the crop's landmarks
@@ -131,7 +142,8 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   }
   for (std::size_t i = 0; i < keep_outputs.size(); ++i) {
     if (keep_outputs[i].empty() || !is_photo[i]) continue;
-    write_image(keep_outputs[i], aligned[i].rows == r.size ? aligned[i] : resize_antialias(aligned[i], {r.size, r.size}));
+    const cv::Mat& crop = aligned[i].image;
+    write_image(keep_outputs[i], crop.rows == r.size ? crop : resize_antialias(crop, {r.size, r.size}));
     emit(observer, result, keep_outputs[i]);
   }
   clock.lap(result.timings, "detect+align");
@@ -143,9 +155,14 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   for (std::size_t i = 0; i < n; ++i)
     if (is_photo[i]) {
       photo_index.push_back(i);
-      faces.push_back(aligned[i]);
+      faces.push_back(aligned[i].image);
       seed_keys.push_back(photo_seed_key(r.inputs[i], r.face));
     }
+  if (options.identity_weight > 0) {  // every input is a photo here, in order
+    options.identity_model = &*identity;
+    options.identity_targets = descriptors;
+    for (const AlignedFace& a : aligned) options.identity_chips.push_back(chip_placement(a.landmarks, R));
+  }
   if (!faces.empty()) {
     spdlog::info("projecting {} face(s) into {} ({} space, schedule {}, {} loss)", faces.size(), model,
                  to_string(options.space), to_string(options.schedule),
@@ -178,7 +195,20 @@ BlendResult run_gan(const BlendRequest& r, const std::vector<std::string>& keep_
   auto frame = [&](const std::vector<double>& weights) { return pasted(render(weights)); };
   if (r.frames == 0) {
     result.weights = r.weights;
-    const cv::Mat face = render(r.weights);
+    cv::Mat face;
+    if (r.gan.refine_steps > 0) {
+      const RowWeights rows = row_weights(gen->num_ws(), r.weights, mixes);
+      result.refinement = refine_gan_blend(gen, all, rows, r.gan.truncation, *identity, descriptors, aligned,
+                                           r.weights, r.gan.refine_steps, observer.progress);
+      const IdentityRefinement& f = *result.refinement;
+      spdlog::info("identity refinement: {} steps at {} px in {:.1f} s, largest chip distance {:.3f} -> {:.3f}",
+                   r.gan.refine_steps, f.render_resolution, f.seconds,
+                   *std::max_element(f.initial_distances.begin(), f.initial_distances.end()),
+                   *std::max_element(f.final_distances.begin(), f.final_distances.end()));
+      face = render_face(gen, f.w, r.size);
+    } else {
+      face = render(r.weights);
+    }
     if (identity) {
       result.identity = gan_blend_identity(*identity, *detector, face, descriptors);
       if (result.identity) spdlog::info("{}", identity_summary(*result.identity, r.inputs));

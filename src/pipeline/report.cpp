@@ -42,6 +42,7 @@ std::string blend_report_json(const BlendRequest& r, const BlendResult& result) 
     j["settings"]["seed"] = r.gan.projection.seed;
     j["settings"]["truncation"] = r.gan.truncation;
     j["settings"]["mix"] = r.gan.mix;
+    if (r.gan.refine_steps > 0) j["settings"]["refine_steps"] = r.gan.refine_steps;
   }
   j["weights"] = {{"requested", result.weights}};
   if (r.engine.engine == BlendEngine::kMorph && !result.mix.shape.empty()) j["weights"]["used"] = mix_json(result.mix);
@@ -50,6 +51,17 @@ std::string blend_report_json(const BlendRequest& r, const BlendResult& result) 
     j["identity"]["model"] = r.identity_model;
   } else {
     j["identity"] = nullptr;
+  }
+  if (result.refinement) {
+    const IdentityRefinement& f = *result.refinement;
+    j["refinement"] = {{"steps", static_cast<int>(f.losses.size()) - 1},
+                       {"best_step", f.best_step},
+                       {"render_resolution", f.render_resolution},
+                       {"initial_distances", f.initial_distances},
+                       {"final_distances", f.final_distances},
+                       {"initial_loss", f.losses.front()},
+                       {"final_loss", f.losses[static_cast<std::size_t>(f.best_step)]},
+                       {"seconds", f.seconds}};
   }
   nlohmann::ordered_json t = nlohmann::ordered_json::object();
   for (const auto& s : result.timings) t[s.stage] = s.seconds;

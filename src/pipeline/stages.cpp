@@ -65,6 +65,27 @@ cv::Mat render_gan_blend(const Generator& generator, const torch::Tensor& ws, co
   return render_face(generator, blend_latents(generator, ws, rows, psi), size);
 }
 
+IdentityRefinement refine_gan_blend(const Generator& generator, const torch::Tensor& ws, const RowWeights& rows,
+                                    double psi, const IdentityModel& model, const std::vector<Descriptor>& inputs,
+                                    const std::vector<AlignedFace>& crops, const std::vector<double>& weights,
+                                    int steps, const ProgressCallback& progress) {
+  const int R = generator->config().img_resolution;
+  std::vector<Landmarks> landmarks;
+  std::vector<cv::Mat> images;
+  for (const AlignedFace& c : crops) {
+    const double scale = static_cast<double>(R) / c.image.cols;  // pixel centres: (x + 0.5) s - 0.5
+    Landmarks l;
+    for (std::size_t k = 0; k < l.size(); ++k) l[k] = (c.landmarks[k] + cv::Point2d(0.5, 0.5)) * scale - cv::Point2d(0.5, 0.5);
+    landmarks.push_back(l);
+    images.push_back(c.image);
+  }
+  IdentityRefineOptions o;
+  o.steps = steps;
+  return refine_identity(generator, blend_latents(generator, ws, rows, psi), model, inputs,
+                         chip_placement(expected_landmarks(landmarks, weights), R),
+                         blend_image_target(faces_to_targets(images, R), weights), o, progress);
+}
+
 PasteTarget gan_paste_target(const cv::Mat& photo, const Landmarks& landmarks, int size) {
   PasteTarget t;
   t.photo = photo;

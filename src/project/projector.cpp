@@ -61,6 +61,8 @@ void check_options(const ProjectorOptions& o, const ProjectionSchedule& schedule
       !positive(o.noise_ramp_length) || !(o.initial_noise_factor >= 0) || !(o.noise_regularize_weight >= 0) ||
       !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) || !positive(o.pixel_loss_weight))
     throw UsageError("projection: learning rate, ramps, betas, noise settings or loss weight out of range");
+  if (!(o.identity_weight >= 0) || !std::isfinite(o.identity_weight))
+    throw UsageError("projection: --identity-weight must be a finite number >= 0");
   if (o.loss_resolution < 8 || (o.loss_resolution & (o.loss_resolution - 1)) != 0)
     throw UsageError("projection: loss resolution " + std::to_string(o.loss_resolution) +
                      " is not a power of two >= 8");
@@ -91,6 +93,15 @@ void fill_unreached_rows(const torch::Tensor& w_opt, int reached) {
   d.narrow(1, reached, rows - reached).copy_(d.narrow(1, reached - 1, 1).expand({-1, rows - reached, -1}));
 }
 
+// Per image, the descriptor distance of its chip to its target: [N].
+torch::Tensor identity_distances(const IdentityModel& model, const torch::Tensor& images, const ProjectorOptions& o) {
+  std::vector<torch::Tensor> chips;
+  for (int64_t i = 0; i < images.size(0); ++i)
+    chips.push_back(cut_chips(images.narrow(0, i, 1), o.identity_chips[static_cast<std::size_t>(i)]));
+  const torch::Tensor descriptors = model.net->forward(torch::cat(chips, 0));
+  return descriptor_distances(descriptors, descriptor_tensor(o.identity_targets).to(descriptors.device()));
+}
+
 }  // namespace
 
 ProjectionResult project(const Generator& g, const torch::Tensor& targets, const ProjectorOptions& o,
@@ -105,6 +116,10 @@ ProjectionResult project(const Generator& g, const torch::Tensor& targets, const
   check_options(o, schedule, R);
 
   const int64_t N = targets.size(0);
+  const bool identity = o.identity_weight > 0;
+  if (identity && (o.identity_model == nullptr || static_cast<int64_t>(o.identity_targets.size()) != N ||
+                   static_cast<int64_t>(o.identity_chips.size()) != N))
+    throw UsageError("projection: the identity term needs the identity model and one descriptor and chip per image");
   const torch::Device device = targets.device();
   const WStatistics stats = w_statistics(g);
   if (!o.image_seeds.empty() && static_cast<int64_t>(o.image_seeds.size()) != N)
@@ -166,11 +181,13 @@ ProjectionResult project(const Generator& g, const torch::Tensor& targets, const
 
       torch::Tensor ws = w_opt + randn(w_opt.sizes().vec()) * w_noise_scale;
       if (rows == 1) ws = ws.expand({N, num_ws, -1});
-      torch::Tensor img = g->synthesis(ws, so);
-      img = projection::area_downsample(img, loss_size);
+      const torch::Tensor full = g->synthesis(ws, so);
+      torch::Tensor img = projection::area_downsample(full, loss_size);
       img = saturate_like(img, hi, lo);
       torch::Tensor dist = loss->distance(img);
       torch::Tensor objective = dist.sum();
+      if (identity && r >= o.identity_min_resolution)
+        objective = objective + o.identity_weight * identity_distances(*o.identity_model, full, o).sum();
       if (o.optimize_noise && o.noise_regularize_weight > 0)
         objective = objective + noise_regularizer(active, N).sum() * o.noise_regularize_weight;
 

@@ -118,6 +118,10 @@ std::string to_json(const ProjectorOptions& o, int img_resolution) {
   j["noise_regularize_weight"] = o.noise_regularize_weight;
   j["optimize_noise"] = o.optimize_noise;
   j["seed"] = o.seed;
+  if (o.identity_weight > 0) {  // absent when off: sidecars stay as they were
+    j["identity_weight"] = o.identity_weight;
+    j["identity_min_resolution"] = o.identity_min_resolution;
+  }
   return j.dump();
 }
 
