@@ -73,10 +73,15 @@ TEST(Regions, EachRegionTakesItsOwnWeights) {
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(corner[c], b[c], 1) << "backdrop from the second";
 }
 
-TEST(Regions, ShapeWeightsMoveTheGeometryOnly) {
+// A default synthetic face and one with its eyes further apart.
+std::vector<MorphFace> default_and_wide_eyed() {
   FaceParams wide;
   wide.eye_spacing = 0.30;
-  const std::vector<MorphFace> faces = {synthetic_face(kSide), synthetic_face(kSide, wide)};
+  return {synthetic_face(kSide), synthetic_face(kSide, wide)};
+}
+
+TEST(Regions, ShapeWeightsMoveTheGeometryOnly) {
+  const std::vector<MorphFace> faces = default_and_wide_eyed();
   const Morpher morpher(faces);
   MorphMix mix = MorphMix::uniform({0.5, 0.5});
   mix.shape = {1.0, 0.0};
@@ -85,9 +90,7 @@ TEST(Regions, ShapeWeightsMoveTheGeometryOnly) {
 }
 
 TEST(Regions, RegionShapeWeightsMoveOnlyThatRegionsLandmarks) {
-  FaceParams wide;
-  wide.eye_spacing = 0.30;
-  const std::vector<MorphFace> faces = {synthetic_face(kSide), synthetic_face(kSide, wide)};
+  const std::vector<MorphFace> faces = default_and_wide_eyed();
   const Morpher morpher(faces);
   MorphMix mix = MorphMix::uniform({0.5, 0.5});
   mix.shape_regions[kRegionEyes] = {0.0, 1.0};  // the eyes' and brows' geometry of the second face
