@@ -72,9 +72,12 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 # ccache keys on paths relative to the checkout, so every checkout of the same
 # sources (CI's fresh clones included) shares one cache.
+# The sloppiness lets ccache cache the sources compiled with the precompiled
+# Torch header (FACEMIX_PCH). Both settings ride in the launcher, so that any
+# later `cmake --build` of this directory has them too.
 if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$root"
-  cmake_args=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache "${cmake_args[@]}")
+  cmake_args=("-DCMAKE_CXX_COMPILER_LAUNCHER=env;CCACHE_BASEDIR=$root;CCACHE_SLOPPINESS=pch_defines,time_macros;ccache"
+              "${cmake_args[@]}")
 fi
 if [ "$facemix_only" = 1 ]; then
   cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
