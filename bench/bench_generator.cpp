@@ -2,7 +2,7 @@
 // ws (weights frozen) for FFHQ-shaped generators with random weights, batch 1
 // and 2, plus peak RSS and the load time of a 1024 model file.
 //
-// usage: bench_generator [--threads N] [--reps N] [--res 256,1024] [--batches 1,2]
+// usage: bench_generator [--threads N] [--reps N] [--res 256,1024] [--batches 1,2] [--system-malloc]
 //                        [--paths auto,fused,grouped,scaled] [--no-backward] [--no-load]
 //
 // Run it when the machine is otherwise idle (check `uptime`): the figures are
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "facemix/process_memory.h"
 #include "facemix/generator.h"
 #include "facemix/model_file.h"
 
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
   int threads = 2, reps = 2;
   std::vector<int> resolutions{256, 1024}, batches{1, 2};
   std::vector<std::pair<std::string, ModConvPath>> paths{{"auto", ModConvPath::kAuto}};
-  bool backward = true, load = true;
+  bool backward = true, load = true, system_malloc = false;
   std::string profile;  // chrome trace of one forward and one forward+backward of the first config
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
     else if (a == "--batches") batches = parse_list(next());
     else if (a == "--no-backward") backward = false;
     else if (a == "--no-load") load = false;
+    else if (a == "--system-malloc") system_malloc = true;  // glibc's defaults: the comparison
     else if (a == "--profile") profile = next();
     else if (a == "--paths") {
       paths.clear();
@@ -145,10 +147,11 @@ int main(int argc, char** argv) {
                                               : ModConvPath::kAuto);
     } else {
       std::fprintf(stderr, "usage: %s [--threads N] [--reps N] [--res 256,1024] [--batches 1,2] "
-                           "[--paths auto,grouped,scaled] [--no-backward] [--no-load] [--profile trace.json]\n", argv[0]);
+                           "[--paths auto,grouped,scaled] [--no-backward] [--no-load] [--system-malloc] [--profile trace.json]\n", argv[0]);
       return 2;
     }
   }
+  if (!system_malloc) reuse_freed_memory();  // as facemix's main does
   at::set_num_threads(threads);
   std::printf("facemix generator benchmark: %d threads, best of %d, random FFHQ-shaped weights\n", threads, reps);
 

@@ -11,6 +11,7 @@
 #include <c10/util/Exception.h>
 
 #include "commands.h"
+#include "facemix/process_memory.h"
 #include "facemix/errors.h"
 #include "facemix/progress.h"
 #include "facemix/version.h"
@@ -53,6 +54,7 @@ void setup_logging(const facemix::cli::GlobalOptions& g) {
 int main(int argc, char** argv) {
   using namespace facemix;
   using namespace facemix::cli;
+  reuse_freed_memory();
 
   CLI::App app{
       "facemix: blend the faces in photos into one new face.\n\n"
