@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "input_options.h"
 #include "facemix/align.h"
 #include "facemix/errors.h"
 #include "facemix/face.h"
@@ -193,16 +194,11 @@ Runner add_align_command(CLI::App& app, const GlobalOptions& g) {
   cmd->add_option("--landmarks-json", args->json_path,
                   "Also write a JSON report: faces, landmarks, quad, alignment matrices")
       ->group(io);
-  cmd->add_option("--max-pixels", args->max_pixels, "Refuse input images with more pixels than this")
-      ->check(CLI::PositiveNumber)
-      ->group(io);
+  add_max_pixels_option(*cmd, args->max_pixels)->group(io);
   cmd->add_option("--face", args->face, "Which face to align: 0 = largest, 1 = next, ...")
       ->check(CLI::NonNegativeNumber)
       ->group(face);
-  cmd->add_option("--landmarks-model", args->landmarks_model,
-                  "dlib 68-point shape predictor (default: $FACEMIX_LANDMARKS, then "
-                  "/usr/share/dlib/shape_predictor_68_face_landmarks.dat)")
-      ->group(face);
+  add_landmarks_model_option(*cmd, args->landmarks_model)->group(face);
   return [args, &g] { return run_align(*args, g); };
 }
 

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "input_options.h"
 #include "facemix/batch.h"
 #include "facemix/batch_cache.h"
 #include "facemix/batch_run.h"
@@ -295,9 +296,7 @@ Runner add_batch_command(CLI::App& app, const GlobalOptions& g) {
       ->check(CLI::IsMember({"auto", "balance", "report", "off"}))
       ->group(blend);
   cmd->add_flag("--no-identity", a->no_identity, "Same as --identity off")->group(blend);
-  cmd->add_option("--identity-model", a->identity_model,
-                  "Face recognition model (default: $FACEMIX_IDENTITY_MODEL, then the models/ directories)")
-      ->group(blend);
+  add_identity_model_option(*cmd, a->identity_model)->group(blend);
   cmd->add_option("--mix", a->mix, "Per-layer mixing RANGE=WEIGHTS, repeatable (as the main form)")->group(blend);
   cmd->add_option("--truncation", a->truncation, "Truncation psi after mixing (jobs may override)")
       ->check(CLI::Range(-2.0, 2.0))
@@ -307,7 +306,7 @@ Runner add_batch_command(CLI::App& app, const GlobalOptions& g) {
       ->check(CLI::Range(1, 100000))
       ->default_str("")
       ->group(blend);
-  cmd->add_option("--landmarks-model", a->landmarks_model, "dlib 68-point shape predictor")->group(blend);
+  add_landmarks_model_option(*cmd, a->landmarks_model)->group(blend);
   cmd->add_option("--device", a->device, "cpu or cuda[:N] (needs a CUDA LibTorch)")->group(blend);
   const char* makeup = "Makeup (docs/makeup.md)";
   auto* ref = cmd->add_option("--makeup", a->makeup,

@@ -13,6 +13,7 @@
 
 #include "blend_gan.h"
 #include "commands.h"
+#include "input_options.h"
 #include "facemix/errors.h"
 #include "facemix/image_io.h"
 #include "facemix/latent_store.h"
@@ -157,17 +158,12 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
   app.add_option("--face", a->face, "Which face of each input: 0 = largest, 1 = next, ...")
       ->check(CLI::NonNegativeNumber)
       ->group(io);
-  app.add_option("--max-pixels", a->max_pixels, "Refuse input images with more pixels than this")
-      ->check(CLI::PositiveNumber)
-      ->group(io);
+  add_max_pixels_option(app, a->max_pixels)->group(io);
   app.add_option("--keep-aligned", a->keep_aligned,
                  "Also save each input's aligned crop as DIR/<name>_aligned.png (GAN engine: and its "
                  "reconstruction, DIR/<name>_projected.png)")
       ->group(io);
-  app.add_option("--landmarks-model", a->landmarks_model,
-                 "dlib 68-point shape predictor (default: $FACEMIX_LANDMARKS, then "
-                 "/usr/share/dlib/shape_predictor_68_face_landmarks.dat)")
-      ->group(io);
+  add_landmarks_model_option(app, a->landmarks_model)->group(io);
 
   app.add_option("--engine", a->engine,
                  "auto: the GAN engine when a model is found, else morph; morph: landmark morph "
@@ -190,10 +186,7 @@ Runner add_blend_main(CLI::App& app, const GlobalOptions& g) {
       ->check(CLI::IsMember({"auto", "balance", "report", "off"}))
       ->group(identity);
   app.add_flag("--no-identity", a->no_identity, "Same as --identity off")->group(identity);
-  app.add_option("--identity-model", a->identity_model,
-                 "Face recognition model (default: $FACEMIX_IDENTITY_MODEL, then the models/ directories, where "
-                 "facemix ships one)")
-      ->group(identity);
+  add_identity_model_option(app, a->identity_model)->group(identity);
   app.add_option("--refine-steps", a->refine_steps,
                  "GAN engine: refine the mixed latent for identity to every input for N Adam steps before "
                  "rendering (0 = off; default off, " + std::to_string(kDefaultRefineSteps) +

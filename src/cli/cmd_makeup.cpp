@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "input_options.h"
 #include "facemix/errors.h"
 #include "facemix/face.h"
 #include "facemix/image_io.h"
@@ -147,13 +148,8 @@ Runner add_makeup_command(CLI::App& app, const GlobalOptions& g) {
   cmd->add_option("--size", a->size, "Side of the aligned square crops the transfer works on")
       ->check(CLI::Range(128, 4096))
       ->group(io);
-  cmd->add_option("--max-pixels", a->max_pixels, "Refuse input images with more pixels than this")
-      ->check(CLI::PositiveNumber)
-      ->group(io);
-  cmd->add_option("--landmarks-model", a->landmarks_model,
-                  "dlib 68-point shape predictor (default: $FACEMIX_LANDMARKS, then "
-                  "/usr/share/dlib/shape_predictor_68_face_landmarks.dat)")
-      ->group(io);
+  add_max_pixels_option(*cmd, a->max_pixels)->group(io);
+  add_landmarks_model_option(*cmd, a->landmarks_model)->group(io);
   cmd->add_option("--parts", a->parts, "Which makeup moves: comma-separated lips, eyes, skin, blush, or all")
       ->group(look);
   cmd->add_option("--amount", a->amount, "Strength, 0 (the photo unchanged) to 1 (the full look)")->group(look);

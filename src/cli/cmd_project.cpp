@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "input_options.h"
 #include "facemix/output.h"
 #include "facemix/align.h"
 #include "facemix/errors.h"
@@ -163,8 +164,7 @@ Runner add_project_command(CLI::App& app, const GlobalOptions& g) {
       ->check(CLI::NonNegativeNumber)
       ->group(io);
   cmd->add_flag("--aligned", a->aligned, "Inputs are FFHQ-aligned square crops already: no detection")->group(io);
-  cmd->add_option("--landmarks-model", a->landmarks_model, "dlib 68-point shape predictor (see facemix --help)")
-      ->group(io);
+  add_landmarks_model_option(*cmd, a->landmarks_model)->group(io);
   const char* model = "Model";
   cmd->add_option("--model", a->model, "StyleGAN2 model (default: $FACEMIX_MODEL, then the models directories)")
       ->group(model);

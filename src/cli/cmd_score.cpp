@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "input_options.h"
 #include "facemix/errors.h"
 #include "facemix/face.h"
 #include "facemix/identity.h"
@@ -155,17 +156,9 @@ Runner add_score_command(CLI::App& app, const GlobalOptions& g) {
       ->check(CLI::NonNegativeNumber)
       ->default_str("")
       ->group(io);
-  cmd->add_option("--max-pixels", a->max_pixels, "Refuse input images with more pixels than this")
-      ->check(CLI::PositiveNumber)
-      ->group(io);
-  cmd->add_option("--identity-model", a->identity_model,
-                  "Face recognition model (default: $FACEMIX_IDENTITY_MODEL, then the models/ directories, "
-                  "where facemix ships one)")
-      ->group(model);
-  cmd->add_option("--landmarks-model", a->landmarks_model,
-                  "dlib 68-point shape predictor (default: $FACEMIX_LANDMARKS, then "
-                  "/usr/share/dlib/shape_predictor_68_face_landmarks.dat)")
-      ->group(model);
+  add_max_pixels_option(*cmd, a->max_pixels)->group(io);
+  add_identity_model_option(*cmd, a->identity_model)->group(model);
+  add_landmarks_model_option(*cmd, a->landmarks_model)->group(model);
   return [a, &g] { return run_score(*a, g); };
 }
 
