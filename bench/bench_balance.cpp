@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -21,13 +20,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench_support.h"
 #include "facemix/align.h"
 #include "facemix/face.h"
 #include "facemix/identity.h"
 #include "facemix/identity_balance.h"
 #include "facemix/image_io.h"
 
-namespace fs = std::filesystem;
 using namespace facemix;
 
 namespace {
@@ -84,8 +83,7 @@ int main(int argc, char** argv) {
                          "[--mean-share X] [--stay-near X] [--rounds N] [--paired] [--one-shape] [--search-size N]\n");
     return 2;
   }
-  if (faces_dir.empty())
-    faces_dir = (fs::path(__FILE__).parent_path() / ".." / ".." / "shared" / "faces").lexically_normal().string();
+  if (faces_dir.empty()) faces_dir = bench::shared_faces_dir();
   spdlog::set_level(spdlog::level::warn);
   const IdentityModel model = load_identity_model(find_identity_model(""));
   const FaceDetector detector;

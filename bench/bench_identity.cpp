@@ -18,30 +18,18 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bench_support.h"
 #include "facemix/face.h"
 #include "facemix/identity.h"
 #include "facemix/image_io.h"
 
 namespace fs = std::filesystem;
 using namespace facemix;
+using facemix::bench::median;
+using facemix::bench::seconds_of;
+using facemix::bench::shared_faces_dir;
 
 namespace {
-
-double seconds_of(const std::function<void()>& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::string shared_faces_dir() {
-  if (const char* env = std::getenv("FACEMIX_SHARED")) return std::string(env) + "/faces";
-  return (fs::path(__FILE__).parent_path() / ".." / ".." / "shared" / "faces").lexically_normal().string();
-}
 
 // Single-face photos of distinct people: the portraits plus set A's portraits
 // (its derived copies and multi-face/profile/no-face files are left out).

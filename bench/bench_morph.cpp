@@ -17,6 +17,7 @@
 #include <opencv2/core/utility.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bench_support.h"
 #include "facemix/align.h"
 #include "facemix/face.h"
 #include "facemix/image_io.h"
@@ -25,25 +26,16 @@
 
 namespace fs = std::filesystem;
 using namespace facemix;
+using facemix::bench::median;
+using facemix::bench::seconds_of;
+using facemix::bench::shared_faces_dir;
 
 namespace {
-
-double seconds_of(const std::function<void()>& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 double median_seconds(int repeat, const std::function<void()>& f) {
   std::vector<double> t;
   for (int i = 0; i < repeat; ++i) t.push_back(seconds_of(f));
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-std::string default_faces_dir() {
-  if (const char* env = std::getenv("FACEMIX_SHARED")) return std::string(env) + "/faces";
-  return (fs::path(__FILE__).parent_path() / ".." / ".." / "shared" / "faces").lexically_normal().string();
+  return median(t);
 }
 
 }  // namespace
@@ -59,7 +51,7 @@ int main(int argc, char** argv) {
     else photos.push_back(a);
   }
   if (photos.empty())
-    photos = {default_faces_dir() + "/congress_C001080.jpg", default_faces_dir() + "/congress_N000179_older.jpg"};
+    photos = {shared_faces_dir() + "/congress_C001080.jpg", shared_faces_dir() + "/congress_N000179_older.jpg"};
   if (photos.size() != 2) {
     std::fprintf(stderr, "usage: bench_morph [PHOTO_A PHOTO_B] [--size N] [--frames N] [--repeat N]\n");
     return 2;
