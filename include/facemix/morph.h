@@ -137,6 +137,8 @@ struct MorphMix {
   bool is_uniform() const;
   // The weights of region r's landmark geometry (shape_regions[r], else shape).
   const std::vector<double>& shape_of(int region) const;
+  // Whether face i shows anywhere: a non-zero backdrop or region weight.
+  bool uses(std::size_t i) const;
 };
 
 // The region (FaceRegion) whose geometry weights move landmark k (0..67).

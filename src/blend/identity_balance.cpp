@@ -104,11 +104,7 @@ class Search {
   const MorphGeometry& geometry_of(const MorphMix& m) {
     std::vector<double> key = m.shape;
     for (int r = 0; r < kFaceRegionCount; ++r) key.insert(key.end(), m.shape_of(r).begin(), m.shape_of(r).end());
-    for (std::size_t i = 0; i < m.backdrop.size(); ++i) {
-      bool used = m.backdrop[i] != 0.0;
-      for (const auto& w : m.regions) used = used || w[i] != 0.0;
-      key.push_back(used ? 1.0 : 0.0);
-    }
+    for (std::size_t i = 0; i < m.backdrop.size(); ++i) key.push_back(m.uses(i) ? 1.0 : 0.0);
     for (auto it = geometries_.begin(); it != geometries_.end(); ++it)
       if (it->first == key) {
         geometries_.splice(geometries_.begin(), geometries_, it);  // most recently used first

@@ -125,10 +125,7 @@ MorphGeometry Morpher::geometry(const MorphMix& mix) const {
   for (const auto& m : g.masks) face_share += m;
   g.backdrop_share = 1.0 - face_share;
   g.used.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    g.used[i] = mix.backdrop[i] != 0.0;
-    for (const auto& r : mix.regions) g.used[i] = g.used[i] || r[i] != 0.0;
-  }
+  for (std::size_t i = 0; i < n; ++i) g.used[i] = mix.uses(i);
   g.warped = warp_all(g.target, g.used);
   return g;
 }
@@ -140,9 +137,7 @@ MorphResult Morpher::render(const MorphGeometry& g, const MorphMix& mix) const {
   cv::Mat sum(size_, CV_32FC3, cv::Scalar::all(0));
   cv::Mat as_float, weight_map, weight3;
   for (std::size_t i = 0; i < n; ++i) {
-    bool needed = mix.backdrop[i] != 0.0;
-    for (const auto& r : mix.regions) needed = needed || r[i] != 0.0;
-    if (!needed) continue;
+    if (!mix.uses(i)) continue;
     if (!g.used[i]) throw std::invalid_argument("Morpher::render: the geometry left out a face this mix uses");
     weight_map = g.backdrop_share * mix.backdrop[i];
     for (int r = 0; r < kFaceRegionCount; ++r) cv::scaleAdd(g.masks[r], mix.regions[r][i], weight_map, weight_map);

@@ -90,6 +90,11 @@ const std::vector<double>& MorphMix::shape_of(int region) const {
   return r.empty() ? shape : r;
 }
 
+bool MorphMix::uses(std::size_t i) const {
+  if (backdrop[i] != 0.0) return true;
+  return std::any_of(regions.begin(), regions.end(), [i](const std::vector<double>& r) { return r[i] != 0.0; });
+}
+
 bool MorphMix::is_uniform() const {
   if (backdrop != shape) return false;
   for (int r = 0; r < kFaceRegionCount; ++r)
